@@ -64,7 +64,6 @@ impl Template {
                         .help("close the expression with `}`"),
                 );
                 rest = "";
-                at = text.len();
                 break;
             };
             let start = open + 1;

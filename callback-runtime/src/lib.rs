@@ -1,0 +1,72 @@
+//! OpenAPI 3.1 documents with callbacks for actix-web, checked at compile
+//! time.
+//!
+//! Annotate handlers with the route macros ([`get`], [`post`], …), declare
+//! the requests your API makes back to its clients in a [`callbacks`]
+//! module, mount everything through an [`Api`], and the app serves a checked
+//! OpenAPI 3.1 document at `/openapi.json` with Swagger UI at `/docs` and
+//! ReDoc at `/redoc`.
+//!
+//! The crate is laid out by when its code runs:
+//! - [`describe`]: what the macros generate (compile-time data);
+//! - [`openapi`]: the document model;
+//! - `assembly`: start-up, turning mounted operations into one checked document;
+//! - [`serve`]: request time, validating input and serving the docs site.
+
+pub mod api;
+mod assembly;
+pub mod describe;
+pub mod openapi;
+pub mod serve;
+
+pub use api::{Api, ApiScope, ApiService};
+pub use assembly::AssemblyError;
+pub use callback_macros::{callbacks, delete, get, head, options, patch, post, put, trace};
+pub use describe::{ApiInput, ApiOutput, OperationBuilder};
+pub use serve::validation::{HttpValidationError, LocationItem, ValidationError};
+
+/// Support for the generated code; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::describe::{ApiOperation, CallbackGroup, CallbackSpec, Method, OperationSpec};
+    pub use actix_web;
+
+    /// Whether `names` contains `name` (in `const` assertions).
+    pub const fn contains(names: &[&str], name: &str) -> bool {
+        let mut i = 0;
+        while i < names.len() {
+            if str_eq(names[i], name) {
+                return true;
+            }
+            i += 1;
+        }
+        false
+    }
+
+    /// Whether two callback-name lists share a name (in `const` assertions).
+    pub const fn overlap(a: &[&str], b: &[&str]) -> bool {
+        let mut i = 0;
+        while i < a.len() {
+            if contains(b, a[i]) {
+                return true;
+            }
+            i += 1;
+        }
+        false
+    }
+
+    const fn str_eq(a: &str, b: &str) -> bool {
+        let (a, b) = (a.as_bytes(), b.as_bytes());
+        if a.len() != b.len() {
+            return false;
+        }
+        let mut i = 0;
+        while i < a.len() {
+            if a[i] != b[i] {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+}

@@ -1,0 +1,126 @@
+//! Does a JSON pointer (`$request.body#/items/0/id`) lead anywhere in a
+//! body's schema?
+
+use serde_json::{Map, Value};
+
+use super::SCHEMA_REF_PREFIX;
+
+/// Why a pointer does not resolve: the token that failed, the schema it was
+/// looked up in (by name, when it has one) and the properties found there.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Unresolved {
+    pub(crate) token: String,
+    pub(crate) in_type: Option<String>,
+    pub(crate) known: Vec<String>,
+}
+
+/// Follows `tokens` from `schema` through `$ref`, `allOf`/`anyOf`/`oneOf`,
+/// object properties, `additionalProperties` and array items.
+pub(crate) fn resolve(definitions: &Map<String, Value>, schema: &Value, tokens: &[String]) -> Result<(), Unresolved> {
+    let mut current = schema.clone();
+    for token in tokens {
+        let (target, name) = deref(definitions, &current);
+        match step(definitions, &target, token) {
+            Some(next) => current = next,
+            None => {
+                let mut known = Vec::new();
+                property_names(definitions, &target, &mut known);
+                return Err(Unresolved {
+                    token: token.clone(),
+                    in_type: name,
+                    known,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Follows `$ref`s; returns the target and the last referenced name.
+fn deref(definitions: &Map<String, Value>, schema: &Value) -> (Value, Option<String>) {
+    let mut current = schema.clone();
+    let mut name = None;
+    for _ in 0..32 {
+        let Some(target) = current
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix(SCHEMA_REF_PREFIX))
+        else {
+            break;
+        };
+        name = Some(target.to_owned());
+        match definitions.get(target) {
+            Some(next) => current = next.clone(),
+            None => break,
+        }
+    }
+    (current, name)
+}
+
+fn step(definitions: &Map<String, Value>, schema: &Value, token: &str) -> Option<Value> {
+    let (schema, _) = deref(definitions, schema);
+    if let Some(property) = schema.get("properties").and_then(|p| p.get(token)) {
+        return Some(property.clone());
+    }
+    for combinator in ["allOf", "anyOf", "oneOf"] {
+        for branch in schema.get(combinator).and_then(Value::as_array).into_iter().flatten() {
+            if let Some(found) = step(definitions, branch, token) {
+                return Some(found);
+            }
+        }
+    }
+    if let Ok(index) = token.parse::<usize>() {
+        if !token.starts_with('+') && (token == "0" || !token.starts_with('0')) {
+            if let Some(item) = schema.get("prefixItems").and_then(|p| p.get(index)) {
+                return Some(item.clone());
+            }
+            if let Some(items) = schema.get("items").filter(|i| i.is_object()) {
+                return Some(items.clone());
+            }
+        }
+    }
+    match schema.get("additionalProperties") {
+        Some(Value::Bool(true)) => Some(Value::Bool(true)),
+        Some(extra @ Value::Object(_)) => Some(extra.clone()),
+        _ => None,
+    }
+}
+
+fn property_names(definitions: &Map<String, Value>, schema: &Value, out: &mut Vec<String>) {
+    let (schema, _) = deref(definitions, schema);
+    if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
+        out.extend(properties.keys().cloned());
+    }
+    for combinator in ["allOf", "anyOf", "oneOf"] {
+        for branch in schema.get(combinator).and_then(Value::as_array).into_iter().flatten() {
+            property_names(definitions, branch, out);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn tokens(p: &str) -> Vec<String> {
+        p.split('/').skip(1).map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn follows_refs_arrays_and_all_of() {
+        let defs = json!({
+            "Order": {"type": "object", "properties": {"lines": {"type": "array", "items": {"$ref": "#/components/schemas/Line"}}},
+                      "allOf": [{"properties": {"meta": {"type": "object", "additionalProperties": {"type": "string"}}}}]},
+            "Line": {"type": "object", "properties": {"sku": {"type": "string"}}}
+        });
+        let defs = defs.as_object().unwrap();
+        let root = json!({"$ref": "#/components/schemas/Order"});
+        assert_eq!(resolve(defs, &root, &tokens("/lines/0/sku")), Ok(()));
+        assert_eq!(resolve(defs, &root, &tokens("/meta/anything")), Ok(()));
+        let err = resolve(defs, &root, &tokens("/lines/0/id")).unwrap_err();
+        assert_eq!(err.in_type.as_deref(), Some("Line"));
+        assert_eq!(err.known, ["sku"]);
+        assert!(resolve(defs, &root, &tokens("/lines/x")).is_err());
+    }
+}

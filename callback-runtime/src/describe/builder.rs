@@ -1,0 +1,215 @@
+use std::collections::BTreeMap;
+
+use actix_web::http::StatusCode;
+use schemars::{JsonSchema, SchemaGenerator};
+use serde_json::Value;
+
+use crate::openapi::{MediaType, Parameter, ParameterIn, RequestBody, Response};
+
+/// Collects the parameters, request body and responses of one operation
+/// while the document is assembled.
+///
+/// Generated `describe` functions call it; implementations of
+/// [`ApiInput`](super::ApiInput) and [`ApiOutput`](super::ApiOutput) for
+/// custom extractors and responders use it too.
+pub struct OperationBuilder<'g> {
+    generator: &'g mut SchemaGenerator,
+    path_names: Vec<String>,
+    pub(crate) parameters: Vec<Parameter>,
+    pub(crate) request_body: Option<RequestBody>,
+    pub(crate) responses: BTreeMap<String, Response>,
+    pub(crate) validates_input: bool,
+    pub(crate) errors: Vec<String>,
+}
+
+impl<'g> OperationBuilder<'g> {
+    pub(crate) fn new(generator: &'g mut SchemaGenerator, path_names: Vec<String>) -> Self {
+        OperationBuilder {
+            generator,
+            path_names,
+            parameters: Vec::new(),
+            request_body: None,
+            responses: BTreeMap::new(),
+            validates_input: false,
+            errors: Vec::new(),
+        }
+    }
+
+    /// The schema generator shared by the whole document.
+    pub fn generator(&mut self) -> &mut SchemaGenerator {
+        self.generator
+    }
+
+    /// Documents an input of the handler.
+    pub fn input<I: super::ApiInput>(&mut self) -> &mut Self {
+        I::describe(self);
+        self
+    }
+
+    /// Documents the handler's return type as the response for `status`.
+    pub fn output<O: super::ApiOutput>(&mut self, status: u16) -> &mut Self {
+        O::describe(self, status);
+        self
+    }
+
+    /// Declares that a malformed request gets the 422 validation-error
+    /// response (done by the extractors that validate input).
+    pub fn validates_input(&mut self) -> &mut Self {
+        self.validates_input = true;
+        self
+    }
+
+    /// Sets a JSON request body of schema `T`.
+    pub fn json_body<T: JsonSchema>(&mut self) -> &mut Self {
+        let schema = self.schema_for::<T>();
+        self.request_body = Some(RequestBody {
+            content: BTreeMap::from([("application/json".to_owned(), MediaType { schema })]),
+            required: true,
+        });
+        self
+    }
+
+    /// Adds a response with a JSON body of schema `T`.
+    pub fn json_response<T: JsonSchema>(&mut self, status: u16, description: Option<&str>) -> &mut Self {
+        let schema = self.schema_for::<T>();
+        self.responses
+            .insert(status.to_string(), Response::json(describe_status(status, description), schema));
+        self
+    }
+
+    /// Adds a response with a `text/plain` body.
+    pub fn text_response(&mut self, status: u16, description: Option<&str>) -> &mut Self {
+        let mut response = Response::json(describe_status(status, description), serde_json::json!({"type": "string"}));
+        let media = response.content.remove("application/json").expect("just inserted");
+        response.content.insert("text/plain".to_owned(), media);
+        self.responses.insert(status.to_string(), response);
+        self
+    }
+
+    /// Adds a response without a documented body.
+    pub fn empty_response(&mut self, status: u16, description: Option<&str>) -> &mut Self {
+        self.responses
+            .insert(status.to_string(), Response::empty(describe_status(status, description)));
+        self
+    }
+
+    /// Adds one parameter per property of `T`'s schema, read from `location`
+    /// (query and path structs; `required` follows the schema).
+    pub fn parameters_from<T: JsonSchema>(&mut self, location: ParameterIn) -> &mut Self {
+        let schema = self.schema_for::<T>();
+        let object = self.resolve(&schema);
+        let properties = object.get("properties").and_then(Value::as_object);
+        let required: Vec<&str> = object
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        match properties {
+            Some(properties) => {
+                if location == ParameterIn::Path {
+                    self.check_path_names(properties.keys(), T::schema_name().as_ref());
+                }
+                for (name, property) in properties {
+                    let description = property.get("description").and_then(Value::as_str).map(str::to_owned);
+                    self.parameters.push(Parameter {
+                        name: name.clone(),
+                        location,
+                        description,
+                        required: location == ParameterIn::Path || required.contains(&name.as_str()),
+                        schema: property.clone(),
+                    });
+                }
+            }
+            None if location == ParameterIn::Path => return self.path_values(&object),
+            None => self.errors.push(format!(
+                "the {location:?} extractor's type `{}` is not a struct with named fields",
+                T::schema_name()
+            )),
+        }
+        self
+    }
+
+    fn check_path_names<'a>(&mut self, fields: impl Iterator<Item = &'a String> + Clone, type_name: &str) {
+        for field in fields.clone() {
+            if !self.path_names.contains(field) {
+                self.errors.push(format!(
+                    "`Path<{type_name}>` reads `{field}`, which is not a `{{…}}` segment of the path"
+                ));
+            }
+        }
+        for name in &self.path_names {
+            if !fields.clone().any(|f| f == name) {
+                self.errors.push(format!(
+                    "the path segment `{{{name}}}` is not a field of `Path<{type_name}>`"
+                ));
+            }
+        }
+    }
+
+    /// Path parameters of a `Path<(A, B)>` tuple or a `Path<A>` value: named
+    /// after the path's `{…}` segments, in order.
+    fn path_values(&mut self, schema: &Value) -> &mut Self {
+        let items: Vec<Value> = match schema.get("prefixItems").and_then(Value::as_array) {
+            Some(items) => items.clone(),
+            None => vec![schema.clone()],
+        };
+        if items.len() != self.path_names.len() {
+            self.errors.push(format!(
+                "the path has {} parameter(s) ({}) but the `Path` extractor reads {}",
+                self.path_names.len(),
+                self.path_names.join(", "),
+                items.len()
+            ));
+            return self;
+        }
+        for (name, schema) in self.path_names.clone().into_iter().zip(items) {
+            self.parameters.push(Parameter {
+                name,
+                location: ParameterIn::Path,
+                description: None,
+                required: true,
+                schema,
+            });
+        }
+        self
+    }
+
+    /// Adds one parameter.
+    pub fn parameter(&mut self, parameter: Parameter) -> &mut Self {
+        self.parameters.push(parameter);
+        self
+    }
+
+    /// The schema of `T` (a `$ref` for named types).
+    pub fn schema_for<T: JsonSchema>(&mut self) -> Value {
+        self.generator.subschema_for::<T>().to_value()
+    }
+
+    /// Follows a `$ref` into the generator's definitions.
+    fn resolve(&self, schema: &Value) -> Value {
+        let name = schema
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix(crate::assembly::SCHEMA_REF_PREFIX));
+        match name {
+            Some(name) => self.generator.definitions().get(name).cloned().unwrap_or(Value::Null),
+            None => schema.clone(),
+        }
+    }
+}
+
+/// The description of a response: the given one, FastAPI's "Successful
+/// Response" for 200, or the status's reason phrase.
+fn describe_status(status: u16, description: Option<&str>) -> String {
+    if let Some(description) = description {
+        return description.to_owned();
+    }
+    if status == 200 {
+        return "Successful Response".to_owned();
+    }
+    StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("Response")
+        .to_owned()
+}

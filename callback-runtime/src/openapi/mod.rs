@@ -1,0 +1,184 @@
+//! The OpenAPI 3.1 document model: the subset of the specification this crate
+//! writes, serialized with serde in the specification's field names.
+//!
+//! Schemas are JSON Schema 2020-12 values produced by `schemars`, kept as
+//! [`serde_json::Value`].
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// The OpenAPI version this crate writes.
+pub const OPENAPI_VERSION: &str = "3.1.0";
+
+/// The root of an OpenAPI document.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct OpenApi {
+    /// Always [`OPENAPI_VERSION`].
+    pub openapi: &'static str,
+    /// Title, version and description of the API.
+    pub info: Info,
+    /// The mounted operations, by path template.
+    pub paths: BTreeMap<String, PathItem>,
+    /// Reusable schemas and callbacks.
+    #[serde(skip_serializing_if = "Components::is_empty")]
+    pub components: Components,
+}
+
+/// The `info` object.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Info {
+    /// The API's title.
+    pub title: String,
+    /// The API's version (not the OpenAPI version).
+    pub version: String,
+    /// A longer description; CommonMark.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// The operations of one path, by lower-case HTTP method.
+pub type PathItem = BTreeMap<&'static str, Operation>;
+
+/// One operation: a method on a path, or a callback request.
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Operation {
+    /// Tags grouping the operation in documentation tools.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// A short summary (first paragraph of the doc comment).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// The rest of the doc comment; CommonMark.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Unique across the whole document.
+    pub operation_id: String,
+    /// Path, query, header and cookie parameters.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub parameters: Vec<Parameter>,
+    /// The request body, if the operation takes one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_body: Option<RequestBody>,
+    /// Responses by status code.
+    pub responses: BTreeMap<String, Response>,
+    /// Callbacks by name, inline or referring to `components/callbacks`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub callbacks: BTreeMap<String, RefOr<Callback>>,
+    /// Whether the operation is deprecated.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub deprecated: bool,
+}
+
+/// Where a parameter is read from.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum ParameterIn {
+    /// A `{name}` segment of the path.
+    Path,
+    /// A query-string parameter.
+    Query,
+    /// A request header.
+    Header,
+    /// A cookie.
+    Cookie,
+}
+
+/// An operation's parameter.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Parameter {
+    /// Its name (case-insensitive for headers).
+    pub name: String,
+    /// Where it is read from.
+    #[serde(rename = "in")]
+    pub location: ParameterIn,
+    /// A description; CommonMark.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Path parameters are always required.
+    pub required: bool,
+    /// The parameter's JSON Schema.
+    pub schema: Value,
+}
+
+/// An operation's request body.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RequestBody {
+    /// Schemas by media type.
+    pub content: BTreeMap<String, MediaType>,
+    /// Whether the body must be present.
+    pub required: bool,
+}
+
+/// A schema for one media type.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct MediaType {
+    /// The body's JSON Schema (usually a `$ref`).
+    pub schema: Value,
+}
+
+/// One response of an operation.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Response {
+    /// Required by the specification.
+    pub description: String,
+    /// Body schemas by media type; empty for a response without a body.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub content: BTreeMap<String, MediaType>,
+}
+
+/// A callback: the requests the API makes, keyed by their runtime-expression
+/// URL template.
+pub type Callback = BTreeMap<String, PathItem>;
+
+/// Reusable parts of the document.
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+pub struct Components {
+    /// Schemas by name, referenced as `#/components/schemas/NAME`.
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    pub schemas: serde_json::Map<String, Value>,
+    /// Callbacks shared by several operations, referenced as
+    /// `#/components/callbacks/NAME`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub callbacks: BTreeMap<String, Callback>,
+}
+
+impl Components {
+    fn is_empty(&self) -> bool {
+        self.schemas.is_empty() && self.callbacks.is_empty()
+    }
+}
+
+/// An object written in place, or a reference to one in `components`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(untagged)]
+pub enum RefOr<T> {
+    /// `{"$ref": "#/components/…"}`
+    Ref {
+        /// The JSON reference.
+        #[serde(rename = "$ref")]
+        reference: String,
+    },
+    /// The object itself.
+    Item(T),
+}
+
+impl Response {
+    /// A response whose body is JSON of the given schema.
+    pub fn json(description: impl Into<String>, schema: Value) -> Self {
+        Response {
+            description: description.into(),
+            content: BTreeMap::from([("application/json".to_owned(), MediaType { schema })]),
+        }
+    }
+
+    /// A response without a body.
+    pub fn empty(description: impl Into<String>) -> Self {
+        Response {
+            description: description.into(),
+            content: BTreeMap::new(),
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! Extractors that answer malformed input with the documented 422 body.
+//!
+//! They stand in for `web::Json`, `web::Query` and `web::Path` in the
+//! wrappers the route macros generate. The fast path is the same serde call
+//! actix-web makes; only a failed request is deserialized a second time,
+//! through `serde_path_to_error`, to find where the problem is.
+
+use std::future::{ready, Future, Ready};
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header::CONTENT_TYPE;
+use actix_web::{web, FromRequest, HttpRequest};
+use serde::de::DeserializeOwned;
+
+use super::validation::{HttpValidationError, LocationItem};
+
+/// The body of a JSON request, validated.
+#[derive(Debug)]
+pub struct ValidJson<T>(pub T);
+
+/// The query string, validated.
+#[derive(Debug)]
+pub struct ValidQuery<T>(pub T);
+
+/// The path parameters, validated.
+#[derive(Debug)]
+pub struct ValidPath<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if let Some(problem) = content_type_problem(req) {
+            return Box::pin(ready(Err(problem.into())));
+        }
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let bytes = bytes.await.map_err(|e| {
+                HttpValidationError::single(vec![LocationItem::Name("body".into())], e.to_string(), "payload")
+            })?;
+            parse_json(&bytes).map(ValidJson).map_err(Into::into)
+        })
+    }
+}
+
+fn content_type_problem(req: &HttpRequest) -> Option<HttpValidationError> {
+    let value = req.headers().get(CONTENT_TYPE)?;
+    let essence = value.to_str().unwrap_or_default().split(';').next().unwrap_or_default().trim();
+    let json = essence.eq_ignore_ascii_case("application/json")
+        || (essence.len() > 5 && essence[essence.len() - 5..].eq_ignore_ascii_case("+json"));
+    (!json).then(|| {
+        HttpValidationError::single(
+            vec![LocationItem::Name("body".into())],
+            format!("expected a JSON body (Content-Type: application/json), got `{essence}`"),
+            "content_type",
+        )
+    })
+}
+
+/// Deserializes a JSON body; on failure, locates the problem.
+pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, HttpValidationError> {
+    serde_json::from_slice(bytes).map_err(|_| {
+        let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+        match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
+            Ok(_) => HttpValidationError::single(vec![LocationItem::Name("body".into())], "Invalid JSON", "json_invalid"),
+            Err(e) => {
+                let syntax = !e.inner().is_data();
+                HttpValidationError::from_serde("body", e.path(), &e.inner().to_string(), syntax)
+            }
+        }
+    })
+}
+
+impl<T: DeserializeOwned> FromRequest for ValidQuery<T> {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let query = req.query_string();
+        ready(
+            serde_urlencoded::from_str(query)
+                .map(ValidQuery)
+                .map_err(|_| {
+                    let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+                    match serde_path_to_error::deserialize::<_, T>(deserializer) {
+                        Ok(_) => HttpValidationError::single(vec![LocationItem::Name("query".into())], "Invalid query", "invalid_value"),
+                        Err(e) => HttpValidationError::from_serde("query", e.path(), &e.inner().to_string(), false),
+                    }
+                    .into()
+                }),
+        )
+    }
+}
+
+impl<T: DeserializeOwned> FromRequest for ValidPath<T> {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let deserializer = || actix_router::PathDeserializer::new(req.match_info());
+        ready(
+            T::deserialize(deserializer())
+                .map(ValidPath)
+                .map_err(|_| match serde_path_to_error::deserialize::<_, T>(deserializer()) {
+                    Ok(_) => HttpValidationError::single(vec![LocationItem::Name("path".into())], "Invalid path", "invalid_value"),
+                    Err(e) => HttpValidationError::from_serde("path", e.path(), &e.inner().to_string(), false),
+                }
+                .into()),
+        )
+    }
+}

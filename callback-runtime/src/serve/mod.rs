@@ -1,0 +1,5 @@
+//! Request time: the extractors that validate input and the docs site.
+
+pub(crate) mod docs;
+pub mod extract;
+pub mod validation;
