@@ -1,8 +1,60 @@
-//! placeholder
+//! Procedural macros of `callback-runtime`; use them through that crate.
+//!
+//! - `#[get]`, `#[post]`, `#[put]`, `#[patch]`, `#[delete]`, `#[head]`,
+//!   `#[options]`, `#[trace]` on an async handler: the actix-web service and
+//!   its OpenAPI operation (see `route`).
+//! - `#[callbacks]` on a module: a group of callback requests with runtime
+//!   expression URLs (see `callbacks`).
+//!
+//! Stages: `args` parses attributes, `validate` checks paths and runtime
+//! expressions, `route` and `callbacks` generate code.
+
+mod args;
+mod callbacks;
+mod docs;
+mod route;
+mod validate;
+
 use proc_macro::TokenStream;
-macro_rules! stub { ($($n:ident)*) => {$(
-    /// placeholder
-    #[proc_macro_attribute]
-    pub fn $n(_a: TokenStream, i: TokenStream) -> TokenStream { i }
-)*}; }
-stub!(get post put patch delete head options trace callbacks);
+
+use route::Method;
+
+macro_rules! route_macros {
+    ($($(#[$doc:meta])* $name:ident => $method:ident;)*) => {$(
+        $(#[$doc])*
+        #[proc_macro_attribute]
+        pub fn $name(args: TokenStream, item: TokenStream) -> TokenStream {
+            route::expand(Method::$method, args.into(), item.into()).into()
+        }
+    )*};
+}
+
+route_macros! {
+    /// A `GET` handler and its OpenAPI operation.
+    ///
+    /// `#[get("/path/{id}", callbacks = group, operation_id = "…", tags = ["…"],
+    /// summary = "…", description = "…", deprecated, hidden, status = 200,
+    /// responses(404 => ErrorBody, 204), name = "…")]`; every key is optional.
+    get => Get;
+    /// A `POST` handler and its OpenAPI operation; keys as for `get`.
+    post => Post;
+    /// A `PUT` handler and its OpenAPI operation; keys as for `get`.
+    put => Put;
+    /// A `PATCH` handler and its OpenAPI operation; keys as for `get`.
+    patch => Patch;
+    /// A `DELETE` handler and its OpenAPI operation; keys as for `get`.
+    delete => Delete;
+    /// A `HEAD` handler and its OpenAPI operation; keys as for `get`.
+    head => Head;
+    /// An `OPTIONS` handler and its OpenAPI operation; keys as for `get`.
+    options => Options;
+    /// A `TRACE` handler and its OpenAPI operation; keys as for `get`.
+    trace => Trace;
+}
+
+/// A group of callbacks: a module of signatures, each with a method
+/// attribute whose string is the callback's URL template.
+#[proc_macro_attribute]
+pub fn callbacks(args: TokenStream, item: TokenStream) -> TokenStream {
+    callbacks::expand(args.into(), item.into()).into()
+}

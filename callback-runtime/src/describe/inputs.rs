@@ -40,6 +40,11 @@ use crate::serve::extract::{ValidJson, ValidPath, ValidQuery};
 pub trait ApiInput: Sized {
     /// What actix-web extracts from the request.
     type Extractor: FromRequest;
+    /// Whether this input may add query, header or cookie parameters whose
+    /// names the macros cannot see. When no input of a handler may, callback
+    /// expressions naming such parameters are rejected at compile time;
+    /// otherwise they are checked at start-up.
+    const OPAQUE_PARAMETERS: bool = true;
     /// Turns the extracted value into the handler's argument.
     fn from_extractor(extracted: Self::Extractor) -> Self;
     /// Adds this input's parameters or body to the operation.
@@ -48,6 +53,7 @@ pub trait ApiInput: Sized {
 
 impl<T: DeserializeOwned + JsonSchema + 'static> ApiInput for web::Json<T> {
     type Extractor = ValidJson<T>;
+    const OPAQUE_PARAMETERS: bool = false;
 
     fn from_extractor(extracted: ValidJson<T>) -> Self {
         web::Json(extracted.0)
@@ -72,6 +78,7 @@ impl<T: DeserializeOwned + JsonSchema> ApiInput for web::Query<T> {
 
 impl<T: DeserializeOwned + JsonSchema> ApiInput for web::Path<T> {
     type Extractor = ValidPath<T>;
+    const OPAQUE_PARAMETERS: bool = false;
 
     fn from_extractor(extracted: ValidPath<T>) -> Self {
         web::Path::from(extracted.0)
@@ -105,6 +112,7 @@ macro_rules! undocumented_inputs {
     ($($(#[$generics:meta])* [$($param:tt)*] $ty:ty;)*) => {$(
         impl<$($param)*> ApiInput for $ty {
             type Extractor = Self;
+            const OPAQUE_PARAMETERS: bool = false;
 
             fn from_extractor(extracted: Self) -> Self {
                 extracted

@@ -1,0 +1,323 @@
+//! `#[callbacks]` on a module: a named group of callback requests.
+//!
+//! ```ignore
+//! #[callbacks]
+//! mod invoice_callbacks {
+//!     use super::*;
+//!
+//!     /// Invoice notification
+//!     #[post("{$request.query.callback_url}/invoices/{$request.body#/id}")]
+//!     fn invoice_notification(body: InvoiceEvent) -> InvoiceEventReceived;
+//! }
+//! ```
+//!
+//! Each declaration is a signature without a body: the request body type is
+//! its one parameter, the response type its return type.
+
+use callback_expr::{Expression, Source, Template};
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Attribute, FnArg, ForeignItemFn, Item, ItemMod, ReturnType, Type};
+
+use crate::args::RouteArgs;
+use crate::docs::doc_text;
+use crate::route::{describe_response, option_str, Method};
+use crate::validate;
+
+pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
+    let module: ItemMod = match syn::parse2(item.clone()) {
+        Ok(module) => module,
+        Err(_) => {
+            let error = syn::Error::new(Span::call_site(), "`#[callbacks]` goes on an inline module: `mod name { … }`")
+                .to_compile_error();
+            return quote!(#item #error);
+        }
+    };
+    if !args.is_empty() {
+        let error = syn::Error::new(args.span(), "`#[callbacks]` takes no arguments").to_compile_error();
+        return quote!(#item #error);
+    }
+    match Group::new(module) {
+        Ok(group) => group.into_token_stream(),
+        Err((module, error)) => {
+            let error = error.to_compile_error();
+            quote!(#module #error)
+        }
+    }
+}
+
+struct Group {
+    module: ItemMod,
+    others: Vec<Item>,
+    callbacks: Vec<Callback>,
+}
+
+struct Callback {
+    attrs: Vec<Attribute>,
+    name: syn::Ident,
+    method: Method,
+    url: syn::LitStr,
+    template: Template,
+    args: RouteArgs,
+    body: Option<Type>,
+    response: Option<Type>,
+}
+
+impl Group {
+    /// On error, returns the module with the callback declarations removed
+    /// (so it still compiles and its name resolves) and every error found.
+    fn new(mut module: ItemMod) -> Result<Self, (ItemMod, syn::Error)> {
+        let Some((_, items)) = module.content.take() else {
+            let error = syn::Error::new(module.semi.span(), "`#[callbacks]` needs an inline module: `mod name { … }`");
+            return Err((module, error));
+        };
+        let mut errors: Vec<syn::Error> = Vec::new();
+        let mut others = Vec::new();
+        let mut callbacks: Vec<Callback> = Vec::new();
+        for item in items {
+            let declaration = match &item {
+                Item::Verbatim(tokens) => syn::parse2::<ForeignItemFn>(tokens.clone()).ok(),
+                _ => None,
+            };
+            match declaration {
+                Some(decl) => match Callback::new(decl) {
+                    Ok(callback) => {
+                        if let Some(first) = callbacks.iter().find(|c| c.name == callback.name) {
+                            let mut e = syn::Error::new(
+                                callback.name.span(),
+                                format!("two callbacks named `{}` in one group: the second would overwrite the first", callback.name),
+                            );
+                            e.combine(syn::Error::new(first.name.span(), "first declared here"));
+                            errors.push(e);
+                        }
+                        callbacks.push(callback);
+                    }
+                    Err(e) => errors.push(e),
+                },
+                None => {
+                    if let Item::Fn(f) = &item {
+                        if f.attrs.iter().any(|a| route_method(a).is_some()) {
+                            errors.push(syn::Error::new(
+                                f.block.span(),
+                                "a callback is declared without a body: end the signature with `;`",
+                            ));
+                        }
+                    }
+                    others.push(item);
+                }
+            }
+        }
+        if callbacks.is_empty() && errors.is_empty() {
+            errors.push(syn::Error::new(
+                module.ident.span(),
+                "this callback group declares no callback: add e.g. `#[post(\"{$request.query.callback_url}\")] fn notify(body: Event);`",
+            ));
+        }
+        match errors.into_iter().reduce(|mut a, b| {
+            a.combine(b);
+            a
+        }) {
+            Some(error) => {
+                module.content = Some((Default::default(), others));
+                Err((module, error))
+            }
+            None => Ok(Group { module, others, callbacks }),
+        }
+    }
+
+    fn into_token_stream(self) -> TokenStream {
+        let rt = quote!(::callback_runtime::__private);
+        let ItemMod { attrs, vis, ident, .. } = &self.module;
+        let others = &self.others;
+        let group_name = ident.to_string();
+
+        let markers = self.callbacks.iter().map(|c| {
+            let docs = c.attrs.iter().filter(|a| a.path().is_ident("doc"));
+            let name = &c.name;
+            let url = &c.url;
+            quote! {
+                #(#docs)*
+                #[allow(non_camel_case_types)]
+                #[derive(Debug, Clone, Copy)]
+                pub struct #name;
+
+                impl #name {
+                    /// The callback's URL template, as declared.
+                    pub const URL: &'static str = #url;
+                }
+            }
+        });
+        let specs = self.callbacks.iter().map(|c| c.spec());
+        let names = self.callbacks.iter().map(|c| c.name.to_string());
+        let parameter_checks = self.callbacks.iter().flat_map(|c| c.parameter_checks(&group_name));
+
+        quote! {
+            #(#attrs)*
+            #vis mod #ident {
+                #(#others)*
+
+                #(#markers)*
+
+                #[doc(hidden)]
+                pub const __GROUP: #rt::CallbackGroup = #rt::CallbackGroup {
+                    name: #group_name,
+                    module_path: ::core::module_path!(),
+                    callbacks: &[#(#specs),*],
+                };
+
+                #[doc(hidden)]
+                pub const __NAMES: &[&str] = &[#(#names),*];
+
+                /// Checks, at compile time, the parameters that this group's
+                /// expressions read against an operation it is attached to.
+                #[doc(hidden)]
+                #[allow(unused_variables)]
+                pub const fn __check_parameters(path: &[&str], opaque: bool) {
+                    #(#parameter_checks)*
+                }
+            }
+        }
+    }
+}
+
+impl Callback {
+    fn new(decl: ForeignItemFn) -> syn::Result<Self> {
+        let mut route = None;
+        let mut attrs = Vec::new();
+        for attr in decl.attrs {
+            match route_method(&attr) {
+                Some(method) if route.is_none() => route = Some((method, attr)),
+                Some(_) => {
+                    return Err(syn::Error::new(attr.span(), "a callback has exactly one method attribute"));
+                }
+                None => attrs.push(attr),
+            }
+        }
+        let name = decl.sig.ident;
+        let Some((method, attr)) = route else {
+            return Err(syn::Error::new(
+                name.span(),
+                "a callback needs a method attribute with its URL, e.g. `#[post(\"{$request.query.callback_url}\")]`",
+            ));
+        };
+        let args: RouteArgs = attr.parse_args()?;
+        for (set, key) in [
+            (!args.callbacks.is_empty(), "callbacks"),
+            (!args.tags.is_empty(), "tags"),
+            (args.hidden, "hidden"),
+            (args.name.is_some(), "name"),
+        ] {
+            if set {
+                return Err(syn::Error::new(attr.span(), format!("`{key}` does not apply to a callback")));
+            }
+        }
+        let template = validate::template(&args.path)?;
+        let mut inputs = decl.sig.inputs.iter();
+        let body = match inputs.next() {
+            Some(FnArg::Typed(t)) => Some((*t.ty).clone()),
+            Some(FnArg::Receiver(r)) => return Err(syn::Error::new(r.span(), "a callback cannot take `self`")),
+            None => None,
+        };
+        if let Some(extra) = inputs.next() {
+            return Err(syn::Error::new(
+                extra.span(),
+                "a callback takes at most one parameter: its request body",
+            ));
+        }
+        let response = match decl.sig.output {
+            ReturnType::Default => None,
+            ReturnType::Type(_, ty) => Some(*ty),
+        };
+        Ok(Callback {
+            attrs,
+            name,
+            method,
+            url: args.path.clone(),
+            template,
+            args,
+            body,
+            response,
+        })
+    }
+
+    fn spec(&self) -> TokenStream {
+        let rt = quote!(::callback_runtime::__private);
+        let name = self.name.to_string();
+        let method = self.method.variant();
+        let url = &self.url;
+        let doc = doc_text(&self.attrs);
+        let summary = option_str(self.args.summary.as_ref().map(syn::LitStr::value).or(doc.summary));
+        let description = option_str(self.args.description.as_ref().map(syn::LitStr::value).or(doc.description));
+        let operation_id = option_str(self.args.operation_id.as_ref().map(syn::LitStr::value));
+        let deprecated = self.args.deprecated || self.attrs.iter().any(|a| a.path().is_ident("deprecated"));
+        let body = self.body.as_ref().map(|ty| quote_spanned!(ty.span()=> __operation.json_body::<#ty>();));
+        let status = self.args.status.as_ref().map_or_else(|| quote!(200u16), |s| quote!(#s));
+        let response = self.response.as_ref().map(|ty| {
+            quote_spanned!(ty.span()=> __operation.json_response::<#ty>(#status, ::core::option::Option::None);)
+        });
+        let responses = self.args.responses.iter().map(describe_response);
+        quote! {
+            #rt::CallbackSpec {
+                name: #name,
+                method: #rt::Method::#method,
+                url: #url,
+                operation_id: #operation_id,
+                summary: #summary,
+                description: #description,
+                deprecated: #deprecated,
+                describe: {
+                    fn __describe(__operation: &mut ::callback_runtime::OperationBuilder<'_>) {
+                        #body
+                        #response
+                        #(#responses)*
+                    }
+                    __describe
+                },
+            }
+        }
+    }
+
+    /// Statements of the group's `__check_parameters`: a `const` panic for
+    /// each expression that names a parameter the operation cannot have.
+    fn parameter_checks(&self, group: &str) -> Vec<TokenStream> {
+        let callback = &self.name;
+        let mut checks = Vec::new();
+        for expr in self.template.expressions() {
+            let check = match expr {
+                Expression::Shorthand(name) => {
+                    let message = escape_braces(&format!(
+                        "callback `{callback}` of group `{group}`: the shorthand `{{${name}}}` names no parameter of the operation it is attached to; \
+                         declare a query, path or header parameter `{name}`, or write the spec form, e.g. `{{$request.query.{name}}}`"
+                    ));
+                    quote!(if !opaque && !::callback_runtime::__private::contains(path, #name) { ::core::panic!(#message) })
+                }
+                Expression::Request(Source::Path(name)) => {
+                    let message = escape_braces(&format!(
+                        "callback `{callback}` of group `{group}`: `{{{expr}}}` reads the path parameter `{name}`, which the route's path does not have"
+                    ));
+                    quote!(if !::callback_runtime::__private::contains(path, #name) { ::core::panic!(#message) })
+                }
+                Expression::Request(Source::Query(name) | Source::Header(name)) => {
+                    let message = escape_braces(&format!(
+                        "callback `{callback}` of group `{group}`: `{{{expr}}}` reads the parameter `{name}`, but the operation it is attached to takes no query or header parameters"
+                    ));
+                    quote!(if !opaque { ::core::panic!(#message) })
+                }
+                _ => continue,
+            };
+            checks.push(check);
+        }
+        checks
+    }
+}
+
+/// The route method of an attribute such as `#[post("…")]`.
+fn route_method(attr: &Attribute) -> Option<Method> {
+    attr.path().get_ident().and_then(Method::from_ident)
+}
+
+/// A `panic!` message is a format string: double its braces.
+fn escape_braces(text: &str) -> String {
+    text.replace('{', "{{").replace('}', "}}")
+}

@@ -1,0 +1,332 @@
+//! The route attributes: `#[get]`, `#[post]`, … on an async handler.
+//!
+//! The handler becomes a unit struct (as with actix-web's own macros) that
+//! implements `HttpServiceFactory`, so it is passed to `.service(...)`, and
+//! `ApiOperation`, whose `SPEC` describes the operation for the document.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+use syn::{FnArg, ItemFn, ReturnType, Type};
+
+use crate::args::RouteArgs;
+use crate::docs::doc_text;
+use crate::validate;
+
+/// An HTTP method, as the macros name it.
+#[derive(Clone, Copy)]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+    Head,
+    Options,
+    Trace,
+}
+
+impl Method {
+    pub const ALL: [(&'static str, Method); 8] = [
+        ("get", Method::Get),
+        ("post", Method::Post),
+        ("put", Method::Put),
+        ("patch", Method::Patch),
+        ("delete", Method::Delete),
+        ("head", Method::Head),
+        ("options", Method::Options),
+        ("trace", Method::Trace),
+    ];
+
+    fn name(self) -> &'static str {
+        Method::ALL.iter().find(|(_, m)| *m as u8 == self as u8).map(|(n, _)| *n).unwrap_or("get")
+    }
+
+    /// `Post`: the name of the runtime's `Method` variant and of actix-web's guard.
+    pub fn variant(self) -> syn::Ident {
+        let name = self.name();
+        format_ident!("{}{}", name[..1].to_uppercase(), &name[1..])
+    }
+
+    pub fn from_ident(ident: &syn::Ident) -> Option<Method> {
+        Method::ALL.iter().find(|(n, _)| ident == n).map(|(_, m)| *m)
+    }
+}
+
+pub fn expand(method: Method, args: TokenStream, item: TokenStream) -> TokenStream {
+    let func: ItemFn = match syn::parse2(item.clone()) {
+        Ok(func) => func,
+        Err(_) => {
+            let error = syn::Error::new(
+                Span::call_site(),
+                format!("`#[{}]` goes on an `async fn` handler", method.name()),
+            );
+            return error_with_item(error, item);
+        }
+    };
+    let result = syn::parse2::<RouteArgs>(args).and_then(|args| Route::new(method, args, &func));
+    match result {
+        Ok(route) => route.into_token_stream(func),
+        Err(error) => error_with_item(error, item),
+    }
+}
+
+/// The user's item followed by the errors, so its name still resolves.
+fn error_with_item(error: syn::Error, item: TokenStream) -> TokenStream {
+    let error = error.to_compile_error();
+    quote!(#item #error)
+}
+
+struct Route {
+    method: Method,
+    args: RouteArgs,
+    path_names: Vec<String>,
+    inputs: Vec<Type>,
+    output: Option<Type>,
+    deprecated: bool,
+}
+
+impl Route {
+    fn new(method: Method, args: RouteArgs, func: &ItemFn) -> syn::Result<Self> {
+        let mut errors: Vec<syn::Error> = Vec::new();
+        let path_names = validate::route_path(&args.path).unwrap_or_else(|e| {
+            errors.push(e);
+            Vec::new()
+        });
+        let sig = &func.sig;
+        if sig.asyncness.is_none() {
+            errors.push(syn::Error::new(sig.fn_token.span, "a route handler must be an `async fn`"));
+        }
+        if !sig.generics.params.is_empty() {
+            errors.push(syn::Error::new(sig.generics.span(), "a route handler cannot be generic"));
+        }
+        let mut inputs = Vec::new();
+        for arg in &sig.inputs {
+            match arg {
+                FnArg::Receiver(r) => errors.push(syn::Error::new(r.span(), "a route handler cannot take `self`")),
+                FnArg::Typed(t) => inputs.push((*t.ty).clone()),
+            }
+        }
+        for ty in &inputs {
+            if let Some(count) = path_tuple_len(ty) {
+                if count != path_names.len() {
+                    errors.push(syn::Error::new(
+                        ty.span(),
+                        format!(
+                            "this `Path` extracts {count} value(s) but the path `{}` has {} parameter(s){}",
+                            args.path.value(),
+                            path_names.len(),
+                            if path_names.is_empty() {
+                                String::new()
+                            } else {
+                                format!(": {}", path_names.join(", "))
+                            }
+                        ),
+                    ));
+                }
+            }
+        }
+        let output = match &sig.output {
+            ReturnType::Default => Some(syn::parse_quote!(())),
+            ReturnType::Type(_, ty) if matches!(**ty, Type::ImplTrait(_)) => None,
+            ReturnType::Type(_, ty) => Some((**ty).clone()),
+        };
+        let mut seen_groups: Vec<String> = Vec::new();
+        for group in &args.callbacks {
+            let key = group.to_token_stream().to_string();
+            if seen_groups.contains(&key) {
+                errors.push(syn::Error::new(group.span(), format!("the callback group `{key}` is attached twice")));
+            }
+            seen_groups.push(key);
+        }
+        let deprecated = args.deprecated || func.attrs.iter().any(|a| a.path().is_ident("deprecated"));
+        if let Some(e) = errors.into_iter().reduce(|mut a, b| {
+            a.combine(b);
+            a
+        }) {
+            return Err(e);
+        }
+        Ok(Route {
+            method,
+            args,
+            path_names,
+            inputs,
+            output,
+            deprecated,
+        })
+    }
+
+    fn into_token_stream(self, func: ItemFn) -> TokenStream {
+        let rt = quote!(::callback_runtime::__private);
+        let actix = quote!(#rt::actix_web);
+        let name = &func.sig.ident;
+        let vis = &func.vis;
+        let docs: Vec<_> = func.attrs.iter().filter(|a| a.path().is_ident("doc")).collect();
+        let path = &self.args.path;
+        let resource_name = self.args.name.clone().unwrap_or_else(|| syn::LitStr::new(&name.to_string(), name.span()));
+        let guard = self.method.variant();
+        let method = self.method.variant();
+
+        let wrapper_args: Vec<_> = self
+            .inputs
+            .iter()
+            .enumerate()
+            .map(|(i, ty)| {
+                let arg = format_ident!("__arg{i}");
+                quote_spanned!(ty.span()=> #arg: <#ty as ::callback_runtime::ApiInput>::Extractor)
+            })
+            .collect();
+        let call_args: Vec<_> = self
+            .inputs
+            .iter()
+            .enumerate()
+            .map(|(i, ty)| {
+                let arg = format_ident!("__arg{i}");
+                quote_spanned!(ty.span()=> <#ty as ::callback_runtime::ApiInput>::from_extractor(#arg))
+            })
+            .collect();
+        let output = &func.sig.output;
+
+        let doc = doc_text(&func.attrs);
+        let summary = option_str(self.args.summary.as_ref().map(syn::LitStr::value).or(doc.summary));
+        let description = option_str(self.args.description.as_ref().map(syn::LitStr::value).or(doc.description));
+        let operation_id = option_str(self.args.operation_id.as_ref().map(syn::LitStr::value));
+        let tags = &self.args.tags;
+        let deprecated = self.deprecated;
+        let hidden = self.args.hidden;
+        let groups = &self.args.callbacks;
+
+        let describe_inputs = self.inputs.iter().map(|ty| {
+            quote_spanned!(ty.span()=> __operation.input::<#ty>();)
+        });
+        let status = self.args.status.as_ref().map_or_else(|| quote!(200u16), |s| quote!(#s));
+        let describe_output = self.output.as_ref().map(|ty| {
+            quote_spanned!(ty.span()=> __operation.output::<#ty>(#status);)
+        });
+        let describe_responses = self.args.responses.iter().map(describe_response);
+
+        let checks = self.compile_time_checks(name);
+
+        quote! {
+            #(#docs)*
+            #[allow(non_camel_case_types, missing_docs)]
+            #[derive(Debug, Clone, Copy)]
+            #vis struct #name;
+
+            impl #actix::dev::HttpServiceFactory for #name {
+                fn register(self, __config: &mut #actix::dev::AppService) {
+                    #func
+
+                    async fn __handler(#(#wrapper_args),*) #output {
+                        #name(#(#call_args),*).await
+                    }
+
+                    let __resource = #actix::Resource::new(#path)
+                        .name(#resource_name)
+                        .guard(#actix::guard::#guard())
+                        .to(__handler);
+                    #actix::dev::HttpServiceFactory::register(__resource, __config);
+                }
+            }
+
+            impl #rt::ApiOperation for #name {
+                const SPEC: #rt::OperationSpec = #rt::OperationSpec {
+                    method: #rt::Method::#method,
+                    path: #path,
+                    handler: ::core::stringify!(#name),
+                    operation_id: #operation_id,
+                    summary: #summary,
+                    description: #description,
+                    tags: &[#(#tags),*],
+                    deprecated: #deprecated,
+                    hidden: #hidden,
+                    callbacks: &[#(&#groups::__GROUP),*],
+                    describe: {
+                        fn __describe(__operation: &mut ::callback_runtime::OperationBuilder<'_>) {
+                            #(#describe_inputs)*
+                            #describe_output
+                            #(#describe_responses)*
+                        }
+                        __describe
+                    },
+                };
+            }
+
+            #checks
+        }
+    }
+
+    /// `const` assertions over the attached callback groups: no two share a
+    /// callback name, and their expressions name parameters this operation
+    /// has (where the macro can see them).
+    fn compile_time_checks(&self, name: &syn::Ident) -> TokenStream {
+        let groups = &self.args.callbacks;
+        if groups.is_empty() {
+            return TokenStream::new();
+        }
+        let rt = quote!(::callback_runtime::__private);
+        let path_names = &self.path_names;
+        let opaque = self.inputs.iter().map(|ty| quote!(<#ty as ::callback_runtime::ApiInput>::OPAQUE_PARAMETERS));
+        let opaque = quote!(false #(|| #opaque)*);
+        let parameter_checks = groups.iter().map(|group| {
+            quote_spanned!(group.span()=> #group::__check_parameters(&[#(#path_names),*], #opaque);)
+        });
+        let mut overlap_checks = Vec::new();
+        for (i, a) in groups.iter().enumerate() {
+            for b in &groups[i + 1..] {
+                let message = format!(
+                    "the callback groups `{}` and `{}` attached to `{name}` have a callback of the same name; rename one",
+                    a.to_token_stream(),
+                    b.to_token_stream()
+                );
+                overlap_checks.push(quote_spanned!(b.span()=>
+                    ::core::assert!(!#rt::overlap(#a::__NAMES, #b::__NAMES), #message);
+                ));
+            }
+        }
+        quote! {
+            const _: () = {
+                #(#parameter_checks)*
+                #(#overlap_checks)*
+            };
+        }
+    }
+}
+
+/// `__operation.…_response(STATUS, None);` for one entry of `responses(…)`.
+pub fn describe_response(response: &crate::args::ResponseArg) -> TokenStream {
+    let status = &response.status;
+    match &response.body {
+        Some(Type::Tuple(t)) if t.elems.is_empty() => {
+            quote!(__operation.empty_response(#status, ::core::option::Option::None);)
+        }
+        Some(ty) => {
+            quote_spanned!(ty.span()=> __operation.json_response::<#ty>(#status, ::core::option::Option::None);)
+        }
+        None => quote!(__operation.empty_response(#status, ::core::option::Option::None);),
+    }
+}
+
+/// `Some("…")` or `None`, for an `Option<&'static str>` field.
+pub fn option_str(value: Option<String>) -> TokenStream {
+    match value {
+        Some(s) => quote!(::core::option::Option::Some(#s)),
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+/// For `Path<(A, B)>` written as a tuple, the number of values it extracts.
+fn path_tuple_len(ty: &Type) -> Option<usize> {
+    let Type::Path(path) = ty else { return None };
+    let last = path.path.segments.last()?;
+    if last.ident != "Path" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    match args.args.first()? {
+        syn::GenericArgument::Type(Type::Tuple(t)) => Some(t.elems.len()),
+        _ => None,
+    }
+}
