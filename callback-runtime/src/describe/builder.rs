@@ -96,8 +96,8 @@ impl<'g> OperationBuilder<'g> {
     /// Adds one parameter per property of `T`'s schema, read from `location`
     /// (query and path structs; `required` follows the schema).
     pub fn parameters_from<T: JsonSchema>(&mut self, location: ParameterIn) -> &mut Self {
-        let schema = self.schema_for::<T>();
-        let object = self.resolve(&schema);
+        // The struct itself is not a component: only its fields are documented.
+        let object = T::json_schema(self.generator).to_value();
         let properties = object.get("properties").and_then(Value::as_object);
         let required: Vec<&str> = object
             .get("required")
@@ -183,18 +183,6 @@ impl<'g> OperationBuilder<'g> {
     /// The schema of `T` (a `$ref` for named types).
     pub fn schema_for<T: JsonSchema>(&mut self) -> Value {
         self.generator.subschema_for::<T>().to_value()
-    }
-
-    /// Follows a `$ref` into the generator's definitions.
-    fn resolve(&self, schema: &Value) -> Value {
-        let name = schema
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix(crate::assembly::SCHEMA_REF_PREFIX));
-        match name {
-            Some(name) => self.generator.definitions().get(name).cloned().unwrap_or(Value::Null),
-            None => schema.clone(),
-        }
     }
 }
 

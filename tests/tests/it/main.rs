@@ -1,0 +1,7 @@
+//! Integration tests: one binary, one module per area.
+
+mod document;
+mod fixtures;
+mod http;
+mod support;
+mod ui;
