@@ -1,1 +1,159 @@
-//! http
+//! The invoices app over real HTTP on loopback: good and bad requests, and
+//! the docs site served entirely by the app.
+
+use std::net::SocketAddr;
+use std::sync::OnceLock;
+
+use serde_json::json;
+
+use crate::support::{self, request};
+
+fn server() -> SocketAddr {
+    static ADDR: OnceLock<SocketAddr> = OnceLock::new();
+    *ADDR.get_or_init(|| support::serve(examples::invoices::api().expect("the invoices API assembles")))
+}
+
+const JSON: (&str, &str) = ("Content-Type", "application/json");
+
+fn post_invoice(query: &str, body: &str) -> support::WireResponse {
+    request(server(), "POST", &format!("/invoices/{query}"), &[JSON], body.as_bytes())
+}
+
+#[test]
+fn good_invoice_is_received() {
+    let response = post_invoice(
+        "?callback_url=https://events.example.com/api",
+        r#"{"id": "inv-1", "title": "Coffee", "customer": "Ada", "total": 12.5}"#,
+    );
+    assert_eq!(response.status, 200);
+    assert_eq!(response.header("content-type"), Some("application/json"));
+    assert_eq!(response.body, br#"{"msg":"Invoice received"}"#);
+}
+
+#[test]
+fn callback_url_is_optional() {
+    let response = post_invoice("", r#"{"id": "inv-2", "customer": "Ada", "total": 1}"#);
+    assert_eq!(response.status, 200, "{}", response.text());
+}
+
+fn assert_422(response: support::WireResponse, expected: serde_json::Value) {
+    assert_eq!(response.status, 422, "{}", response.text());
+    assert_eq!(response.header("content-type"), Some("application/json"));
+    assert_eq!(response.json(), expected);
+}
+
+#[test]
+fn malformed_json_is_422() {
+    let response = post_invoice("", r#"{"id": "inv-1", "customer": "#);
+    assert_eq!(response.status, 422);
+    let body = response.json();
+    assert_eq!(body["detail"][0]["loc"], json!(["body", "customer"]), "where the JSON broke off");
+    assert_eq!(body["detail"][0]["type"], "json_invalid");
+    assert!(body["detail"][0]["msg"].as_str().unwrap().starts_with("Invalid JSON: EOF while parsing"), "{body}");
+}
+
+#[test]
+fn missing_field_is_422() {
+    assert_422(
+        post_invoice("", r#"{"id": "inv-1", "total": 3}"#),
+        json!({"detail": [{"loc": ["body", "customer"], "msg": "Field required", "type": "missing"}]}),
+    );
+}
+
+#[test]
+fn wrong_type_is_422() {
+    assert_422(
+        post_invoice("", r#"{"id": "inv-1", "customer": "Ada", "total": "a lot"}"#),
+        json!({"detail": [{"loc": ["body", "total"], "msg": "invalid type: string \"a lot\", expected f64", "type": "invalid_type"}]}),
+    );
+}
+
+#[test]
+fn callback_url_that_is_not_a_url_is_422() {
+    assert_422(
+        post_invoice("?callback_url=not%20a%20url", r#"{"id": "inv-1", "customer": "Ada", "total": 3}"#),
+        json!({"detail": [{"loc": ["query", "callback_url"], "msg": "relative URL without a base: \"not a url\"", "type": "invalid_value"}]}),
+    );
+}
+
+#[test]
+fn non_json_content_type_is_422() {
+    let response = request(server(), "POST", "/invoices/", &[("Content-Type", "text/plain")], b"hello");
+    assert_422(
+        response,
+        json!({"detail": [{"loc": ["body"], "msg": "expected a JSON body (Content-Type: application/json), got `text/plain`", "type": "content_type"}]}),
+    );
+}
+
+#[test]
+fn the_422_body_matches_the_documented_schema() {
+    let response = post_invoice("", r#"{"total": []}"#);
+    assert_eq!(response.status, 422);
+    let body = response.json();
+    // HTTPValidationError: {detail: [ValidationError]}, ValidationError: {loc, msg, type}.
+    let detail = body["detail"].as_array().expect("detail is an array");
+    assert!(!detail.is_empty());
+    for error in detail {
+        let mut keys: Vec<&String> = error.as_object().unwrap().keys().collect();
+        keys.sort();
+        assert_eq!(keys, ["loc", "msg", "type"]);
+        assert!(error["loc"].as_array().unwrap().iter().all(|l| l.is_string() || l.is_u64()));
+    }
+}
+
+#[test]
+fn openapi_json_is_the_assembled_document() {
+    let response = request(server(), "GET", "/openapi.json", &[], b"");
+    assert_eq!(response.status, 200);
+    assert_eq!(response.header("content-type"), Some("application/json"));
+    let api = examples::invoices::api().unwrap();
+    assert_eq!(response.json(), serde_json::to_value(api.document()).unwrap());
+}
+
+/// The `src`/`href` URLs of a page's `<script>` and `<link>` elements.
+fn loaded_urls(html: &str) -> Vec<String> {
+    let mut urls = Vec::new();
+    for attr in ["src=\"", "href=\""] {
+        let mut rest = html;
+        while let Some(i) = rest.find(attr) {
+            rest = &rest[i + attr.len()..];
+            let end = rest.find('"').expect("a closing quote");
+            urls.push(rest[..end].to_owned());
+            rest = &rest[end..];
+        }
+    }
+    urls
+}
+
+fn assert_page_and_assets(page: &str, expected_assets: &[&str]) {
+    let response = request(server(), "GET", page, &[], b"");
+    assert_eq!(response.status, 200);
+    assert_eq!(response.header("content-type"), Some("text/html; charset=utf-8"));
+    let html = response.text();
+    assert!(html.contains("\"/openapi.json\""), "the page loads the app's document: {html}");
+    let urls = loaded_urls(&html);
+    assert_eq!(urls, expected_assets, "every asset the page loads, all local");
+    for url in urls {
+        let asset = request(server(), "GET", &url, &[], b"");
+        assert_eq!(asset.status, 200, "{url}");
+        let content_type = asset.header("content-type").unwrap();
+        assert!(content_type.ends_with("; charset=utf-8"), "{url}: {content_type}");
+        assert!(asset.body.len() > 100_000, "{url} is the real bundle ({} bytes)", asset.body.len());
+        assert!(!asset.text().contains("https://cdn."), "{url} loads nothing from a CDN");
+    }
+}
+
+#[test]
+fn swagger_ui_is_served_by_the_app() {
+    assert_page_and_assets("/docs", &["/docs/swagger-ui-bundle.js", "/docs/swagger-ui.css"]);
+}
+
+#[test]
+fn redoc_is_served_by_the_app() {
+    assert_page_and_assets("/redoc", &["/redoc/redoc.standalone.js"]);
+}
+
+#[test]
+fn unknown_path_is_404() {
+    assert_eq!(request(server(), "GET", "/nope", &[], b"").status, 404);
+}

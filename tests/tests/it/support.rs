@@ -112,3 +112,72 @@ pub fn operation_ids(document: &serde_json::Value) -> Vec<String> {
     }
     ids
 }
+
+/// A response read off the wire.
+#[derive(Debug)]
+pub struct WireResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl WireResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8(self.body.clone()).expect("UTF-8 body")
+    }
+}
+
+/// Serves `service` with a real actix-web server on an ephemeral loopback
+/// port, in a background thread that lives as long as the test process.
+pub fn serve(service: callback_runtime::ApiService) -> std::net::SocketAddr {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let server = actix_web::HttpServer::new(move || actix_web::App::new().service(service.clone()))
+                .workers(1)
+                .bind(("127.0.0.1", 0))
+                .expect("bind a loopback port");
+            tx.send(server.addrs()[0]).expect("send the address");
+            server.run().await.expect("the server runs");
+        });
+    });
+    rx.recv().expect("the server starts")
+}
+
+/// Sends one HTTP/1.1 request and reads the whole response.
+pub fn request(addr: std::net::SocketAddr, method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]) -> WireResponse {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).expect("set a timeout");
+    let mut head = format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).expect("write the head");
+    stream.write_all(body).expect("write the body");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).expect("read the response");
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete head");
+    let head = String::from_utf8(raw[..split].to_vec()).expect("an ASCII head");
+    let mut lines = head.split("\r\n");
+    let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).expect("a status line");
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+        .collect::<Vec<_>>();
+    let body = raw[split + 4..].to_vec();
+    let response = WireResponse { status, headers, body };
+    if let Some(length) = response.header("content-length") {
+        assert_eq!(length.parse::<usize>().ok(), Some(response.body.len()), "Content-Length matches the body");
+    }
+    response
+}

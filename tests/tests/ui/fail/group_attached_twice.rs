@@ -1,0 +1,31 @@
+use actix_web::web;
+use callback_runtime::{callbacks, post};
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+#[derive(Deserialize, JsonSchema)]
+pub struct Invoice {
+    pub id: String,
+}
+
+#[derive(Deserialize, JsonSchema)]
+pub struct InvoiceEvent {
+    pub paid: bool,
+}
+
+#[callbacks]
+mod invoice_callbacks {
+    use super::*;
+
+    /// Notify the client.
+    #[post("{$request.query.callback_url}/invoices/{$request.body#/id}")]
+    fn invoice_notification(body: InvoiceEvent);
+}
+
+/// Create an invoice.
+#[post("/invoices/", callbacks = [invoice_callbacks, invoice_callbacks])]
+async fn create_invoice(invoice: web::Json<Invoice>) -> String {
+    invoice.into_inner().id
+}
+
+fn main() {}
