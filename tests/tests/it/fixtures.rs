@@ -1,1 +1,304 @@
-//! fixtures
+//! Fixture apps: one callback group shared by three operations, scopes,
+//! hidden operations, and the start-up errors of the document assembly.
+
+use actix_web::web;
+use callback_runtime::{callbacks, delete, get, post, put, Api, ApiScope};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::support;
+
+#[derive(Deserialize, JsonSchema)]
+pub struct CallbackQuery {
+    pub callback_url: Option<url::Url>,
+}
+
+#[derive(Serialize, Deserialize, JsonSchema)]
+pub struct Order {
+    pub id: u64,
+    pub item: String,
+}
+
+#[derive(Serialize, Deserialize, JsonSchema)]
+pub struct OrderPath {
+    pub id: u64,
+}
+
+#[derive(Serialize, Deserialize, JsonSchema)]
+pub struct StatusEvent {
+    pub status: String,
+}
+
+#[derive(Serialize, Deserialize, JsonSchema)]
+pub struct Ack {
+    pub ok: bool,
+}
+
+/// Requests sent when an order changes.
+#[callbacks]
+pub mod order_callbacks {
+    use super::*;
+
+    /// The order's status changed.
+    #[post("{$callback_url}/orders/status")]
+    fn status_changed(body: StatusEvent) -> Ack;
+}
+
+/// Create an order.
+#[post("/orders", callbacks = order_callbacks)]
+async fn create_order(order: web::Json<Order>, query: web::Query<CallbackQuery>) -> web::Json<Order> {
+    let _ = query;
+    order
+}
+
+/// Replace an order.
+#[put("/orders/{id}", callbacks = order_callbacks)]
+async fn replace_order(
+    path: web::Path<OrderPath>,
+    order: web::Json<Order>,
+    query: web::Query<CallbackQuery>,
+) -> web::Json<Order> {
+    let _ = (path, query);
+    order
+}
+
+/// Cancel an order.
+#[delete("/orders/{id}", callbacks = order_callbacks, status = 204)]
+async fn cancel_order(path: web::Path<(u64,)>, query: web::Query<CallbackQuery>) -> actix_web::HttpResponse {
+    let _ = (path, query);
+    actix_web::HttpResponse::NoContent().finish()
+}
+
+/// Health check, mounted but not documented.
+#[get("/health", hidden)]
+async fn health() -> &'static str {
+    "ok"
+}
+
+fn orders_api() -> Api {
+    Api::new("Orders", "1.0.0")
+        .service(
+            ApiScope::new("/api")
+                .service(ApiScope::new("/v1").service(create_order).service(replace_order).service(cancel_order)),
+        )
+        .service(health)
+}
+
+fn orders_document() -> Value {
+    serde_json::to_value(orders_api().build().expect("the orders API assembles").document()).unwrap()
+}
+
+#[test]
+fn shared_group_is_emitted_once_and_referenced() {
+    let doc = orders_document();
+    assert_eq!(
+        doc["components"]["callbacks"]["status_changed"]["{$request.query.callback_url}/orders/status"]["post"]["operationId"],
+        "status_changed"
+    );
+    for (path, method) in [("/api/v1/orders", "post"), ("/api/v1/orders/{id}", "put"), ("/api/v1/orders/{id}", "delete")] {
+        assert_eq!(
+            doc["paths"][path][method]["callbacks"],
+            json!({"status_changed": {"$ref": "#/components/callbacks/status_changed"}}),
+            "{method} {path}"
+        );
+    }
+}
+
+#[test]
+fn shared_group_keeps_operation_ids_unique_and_refs_resolving() {
+    let doc = orders_document();
+    let mut ids = support::operation_ids(&doc);
+    ids.sort();
+    assert_eq!(ids, ["cancel_order", "create_order", "replace_order", "status_changed"]);
+    assert_eq!(support::unresolved_refs(&doc), Vec::<String>::new());
+    if let Some(result) = support::validate_openapi(&doc, "orders") {
+        result.unwrap_or_else(|e| panic!("openapi-spec-validator rejected the document:\n{e}"));
+    }
+}
+
+#[test]
+fn documented_paths_are_the_mounted_paths() {
+    let service = orders_api().build().unwrap();
+    let doc = serde_json::to_value(service.document()).unwrap();
+    let paths: Vec<&String> = doc["paths"].as_object().unwrap().keys().collect();
+    assert_eq!(paths, ["/api/v1/orders", "/api/v1/orders/{id}"], "the hidden /health is not documented");
+    let addr = support::serve(service);
+    let body = br#"{"id": 7, "item": "tea"}"#;
+    let json = [("Content-Type", "application/json")];
+    assert_eq!(support::request(addr, "POST", "/api/v1/orders", &json, body).status, 200);
+    assert_eq!(support::request(addr, "PUT", "/api/v1/orders/7", &json, body).status, 200);
+    assert_eq!(support::request(addr, "DELETE", "/api/v1/orders/7", &[], b"").status, 204);
+    assert_eq!(support::request(addr, "POST", "/orders", &json, body).status, 404, "not mounted without the scope prefix");
+    let hidden = support::request(addr, "GET", "/health", &[], b"");
+    assert_eq!((hidden.status, hidden.text().as_str()), (200, "ok"), "hidden but mounted");
+    let bad_path = support::request(addr, "DELETE", "/api/v1/orders/seven", &[], b"");
+    assert_eq!(bad_path.status, 422);
+    assert_eq!(bad_path.json()["detail"][0]["loc"], json!(["path", 0]));
+}
+
+#[test]
+fn path_and_status_parameters() {
+    let doc = orders_document();
+    let replace = &doc["paths"]["/api/v1/orders/{id}"]["put"];
+    assert_eq!(
+        replace["parameters"][0],
+        json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "format": "uint64", "minimum": 0}})
+    );
+    let cancel = &doc["paths"]["/api/v1/orders/{id}"]["delete"];
+    assert_eq!(cancel["parameters"][0]["name"], "id", "a tuple Path is named after the path's segments");
+    assert_eq!(cancel["responses"]["204"], json!({"description": "No Content"}));
+}
+
+// Start-up errors: each fixture below is wrong in one way the macros cannot
+// see; `Api::build` reports it, naming what is wrong and where.
+
+#[derive(Deserialize, JsonSchema)]
+pub struct OtherQuery {
+    pub page: Option<u32>,
+}
+
+#[callbacks]
+pub mod strict_callbacks {
+    use super::*;
+
+    /// Reads a query parameter.
+    #[post("{$request.query.callback_url}/orders/{$request.body#/id}")]
+    fn order_event(body: StatusEvent) -> Ack;
+}
+
+/// The query has no `callback_url`.
+#[post("/wrong-query", callbacks = strict_callbacks)]
+async fn wrong_query(order: web::Json<Order>, query: web::Query<OtherQuery>) -> web::Json<Ack> {
+    let _ = (order, query);
+    web::Json(Ack { ok: true })
+}
+
+#[callbacks]
+pub mod pointer_callbacks {
+    use super::*;
+
+    /// Points into the body at a field `Order` lacks.
+    #[post("{$request.query.callback_url}/orders/{$request.body#/number}")]
+    fn numbered(body: StatusEvent);
+}
+
+/// The body has no `number`.
+#[post("/wrong-pointer", callbacks = pointer_callbacks)]
+async fn wrong_pointer(order: web::Json<Order>, query: web::Query<CallbackQuery>) -> web::Json<Ack> {
+    let _ = (order, query);
+    web::Json(Ack { ok: true })
+}
+
+#[callbacks]
+pub mod shorthand_callbacks {
+    use super::*;
+
+    /// Uses a shorthand no parameter answers to.
+    #[post("{$notify_url}/orders")]
+    fn shorthand(body: StatusEvent);
+}
+
+/// No parameter is called `notify_url`.
+#[post("/wrong-shorthand", callbacks = shorthand_callbacks)]
+async fn wrong_shorthand(query: web::Query<CallbackQuery>) -> web::Json<Ack> {
+    let _ = query;
+    web::Json(Ack { ok: true })
+}
+
+/// First of two handlers claiming one operationId.
+#[get("/first", operation_id = "same_id")]
+async fn first() -> &'static str {
+    "1"
+}
+
+/// Second of two handlers claiming one operationId.
+#[get("/second", operation_id = "same_id")]
+async fn second() -> &'static str {
+    "2"
+}
+
+#[derive(Deserialize, JsonSchema)]
+pub struct MisnamedPath {
+    pub order_id: u64,
+}
+
+/// The struct's field does not match the path's segment.
+#[get("/misnamed/{id}")]
+async fn misnamed(path: web::Path<MisnamedPath>) -> &'static str {
+    let _ = path;
+    "x"
+}
+
+fn problems(api: Api) -> Vec<String> {
+    match api.build() {
+        Ok(_) => panic!("the document should not assemble"),
+        Err(error) => error.problems,
+    }
+}
+
+#[test]
+fn undeclared_query_parameter_is_a_startup_error() {
+    assert_eq!(
+        problems(Api::new("t", "1").service(wrong_query)),
+        ["callback `order_event` of group `strict_callbacks`, attached to operation `wrong_query` (`POST /wrong-query`): \
+          `{$request.query.callback_url}` reads the query parameter `callback_url`, which the operation does not declare \
+          (its query parameters: `page`)"]
+    );
+}
+
+#[test]
+fn body_pointer_outside_the_schema_is_a_startup_error() {
+    assert_eq!(
+        problems(Api::new("t", "1").service(wrong_pointer)),
+        ["callback `numbered` of group `pointer_callbacks`, attached to operation `wrong_pointer` (`POST /wrong-pointer`): \
+          `{$request.body#/number}` points at `number`, which type `Order` does not have (its properties: id, item)"]
+    );
+}
+
+#[test]
+fn unknown_shorthand_is_a_startup_error_with_a_suggestion() {
+    assert_eq!(
+        problems(Api::new("t", "1").service(wrong_shorthand)),
+        ["callback `shorthand` of group `shorthand_callbacks`, attached to operation `wrong_shorthand` (`POST /wrong-shorthand`): \
+          `{$notify_url}` names no parameter of the operation; declare a query, path or header parameter `notify_url`, \
+          or write the spec form, e.g. `{$request.query.notify_url}`"]
+    );
+}
+
+#[test]
+fn duplicate_operation_id_names_both_operations() {
+    assert_eq!(
+        problems(Api::new("t", "1").service(first).service(second)),
+        ["operationId `same_id` is used by both `GET /first` (handler `first`) and `GET /second` (handler `second`); \
+          set `operation_id = \"…\"` on one of them"]
+    );
+}
+
+#[test]
+fn path_struct_mismatch_is_a_startup_error() {
+    assert_eq!(
+        problems(Api::new("t", "1").service(misnamed)),
+        [
+            "operation `misnamed` (`GET /misnamed/{id}`): `Path<MisnamedPath>` reads `order_id`, which is not a `{…}` segment of the path",
+            "operation `misnamed` (`GET /misnamed/{id}`): the path segment `{id}` is not a field of `Path<MisnamedPath>`"
+        ]
+    );
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let all = problems(Api::new("t", "1").service(wrong_query).service(wrong_pointer).service(first).service(second));
+    assert_eq!(all.len(), 3, "{all:#?}");
+}
+
+#[test]
+fn the_same_handler_mounted_twice_is_a_startup_error() {
+    assert_eq!(
+        problems(Api::new("t", "1").service(first).service(first)),
+        [
+            "operationId `same_id` is used by both `GET /first` (handler `first`) and `GET /first` (handler `first`); set `operation_id = \"…\"` on one of them",
+            "two handlers are mounted for `GET /first`"
+        ]
+    );
+}

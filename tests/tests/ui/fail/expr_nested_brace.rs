@@ -13,7 +13,7 @@ mod invoice_callbacks {
     use super::*;
 
     /// Notify the client.
-    #[post("{$request.query.callback_url/{$request.body#/id}}")]
+    #[post("{$request.query.callback_url/invoices/{$request.body#/id}")]
     fn invoice_notification(body: InvoiceEvent);
 }
 

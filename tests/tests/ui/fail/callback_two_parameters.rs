@@ -1,0 +1,25 @@
+use callback_runtime::{callbacks, post};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize, JsonSchema)]
+pub struct InvoiceEvent {
+    pub id: String,
+    pub paid: bool,
+}
+
+#[derive(Serialize, Deserialize, JsonSchema)]
+pub struct InvoiceEventReceived {
+    pub ok: bool,
+}
+
+#[callbacks]
+mod invoice_callbacks {
+    use super::*;
+
+    /// Notify the client.
+    #[post("{$request.query.callback_url}/invoices/{$request.body#/id}")]
+    fn invoice_notification(body: InvoiceEvent, attempt: u32) -> InvoiceEventReceived;
+}
+
+fn main() {}
