@@ -36,7 +36,8 @@ const PACKAGES: &[Package] = &[
 /// ReDoc's sidebar footer shows a logo fetched from Redocly's CDN; the docs
 /// must work offline, so the image becomes an inline, empty SVG.
 const REDOC_CDN_LOGO: &str = "https://cdn.redoc.ly/redoc/logo-mini.svg";
-const INLINE_EMPTY_SVG: &str = "data:image/svg+xml,%3Csvg xmlns=%27http://www.w3.org/2000/svg%27/%3E";
+const INLINE_EMPTY_SVG: &str =
+    "data:image/svg+xml,%3Csvg xmlns=%27http://www.w3.org/2000/svg%27/%3E";
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
@@ -58,7 +59,8 @@ fn main() {
         text.contains(REDOC_CDN_LOGO),
         "the ReDoc bundle no longer loads its logo from {REDOC_CDN_LOGO}: check it for other CDN loads"
     );
-    fs::write(&redoc, text.replace(REDOC_CDN_LOGO, INLINE_EMPTY_SVG)).expect("write the ReDoc bundle");
+    fs::write(&redoc, text.replace(REDOC_CDN_LOGO, INLINE_EMPTY_SVG))
+        .expect("write the ReDoc bundle");
 }
 
 fn npm_pack(package: &Package, out: &Path) -> PathBuf {
@@ -89,7 +91,11 @@ fn npm_pack(package: &Package, out: &Path) -> PathBuf {
 fn extract(package: &Package, tarball: &Path, out: &Path) {
     let staging = out.join(format!("{}-unpacked", package.name));
     fs::create_dir_all(&staging).expect("create the staging folder");
-    let members: Vec<String> = package.files.iter().map(|f| format!("package/{f}")).collect();
+    let members: Vec<String> = package
+        .files
+        .iter()
+        .map(|f| format!("package/{f}"))
+        .collect();
     let status = Command::new("tar")
         .arg("-xzf")
         .arg(tarball)
@@ -98,7 +104,11 @@ fn extract(package: &Package, tarball: &Path, out: &Path) {
         .args(&members)
         .status()
         .expect("run tar");
-    assert!(status.success(), "could not extract {members:?} from {}", tarball.display());
+    assert!(
+        status.success(),
+        "could not extract {members:?} from {}",
+        tarball.display()
+    );
     for (file, member) in package.files.iter().zip(&members) {
         let name = Path::new(file).file_name().expect("a file name");
         fs::copy(staging.join(member), out.join(name)).expect("copy an asset into OUT_DIR");

@@ -11,14 +11,16 @@
 //! ```
 
 /// `swagger-ui-bundle.js` of the npm package `swagger-ui-dist`.
-pub static SWAGGER_UI_BUNDLE_JS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/swagger-ui-bundle.js"));
+pub static SWAGGER_UI_BUNDLE_JS: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/swagger-ui-bundle.js"));
 
 /// `swagger-ui.css` of the npm package `swagger-ui-dist`.
 pub static SWAGGER_UI_CSS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/swagger-ui.css"));
 
 /// `bundles/redoc.standalone.js` of the npm package `redoc`, with its one
 /// CDN-hosted image replaced by an inline one.
-pub static REDOC_STANDALONE_JS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/redoc.standalone.js"));
+pub static REDOC_STANDALONE_JS: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/redoc.standalone.js"));
 
 /// Version of the embedded Swagger UI.
 pub const SWAGGER_UI_VERSION: &str = env!("SWAGGER_UI_DIST_VERSION");

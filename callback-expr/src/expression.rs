@@ -82,23 +82,30 @@ impl Expression {
                 format!("expected {SOURCES} after `${head}.`"),
             ));
         }
-        if let Some(known) = suggest(head, &["url", "method", "statusCode", "request", "response"]) {
+        if let Some(known) = suggest(
+            head,
+            &["url", "method", "statusCode", "request", "response"],
+        ) {
             let fixed = if text.len() > head.len() + 1 && matches!(known, "request" | "response") {
                 format!("${known}{}", &rest[head.len()..])
             } else {
                 format!("${known}")
             };
-            return Err(
-                ParseError::new(0..head.len() + 1, format!("unknown expression `${head}`"))
-                    .help(format!("write `{fixed}`")),
-            );
+            return Err(ParseError::new(
+                0..head.len() + 1,
+                format!("unknown expression `${head}`"),
+            )
+            .help(format!("write `{fixed}`")));
         }
         if shorthand && is_shorthand_name(rest) {
             return Ok(Expression::Shorthand(rest.to_owned()));
         }
         Err(ParseError::new(
             0..text.len(),
-            format!("unknown expression `{text}`: expected one of {}", list(KEYWORDS)),
+            format!(
+                "unknown expression `{text}`: expected one of {}",
+                list(KEYWORDS)
+            ),
         ))
     }
 
@@ -213,7 +220,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
         let mut prev = row[0];
         row[0] = i + 1;
         for (j, &cb) in b.iter().enumerate() {
-            let next = (prev + usize::from(ca != cb)).min(row[j] + 1).min(row[j + 1] + 1);
+            let next = (prev + usize::from(ca != cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
             prev = row[j + 1];
             row[j + 1] = next;
         }
@@ -222,7 +231,11 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 fn list(items: &[&str]) -> String {
-    items.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(|i| format!("`{i}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl fmt::Display for Expression {
@@ -290,7 +303,10 @@ mod tests {
     fn misspelt_source_suggests_fix() {
         let e = err("$request.querry.x");
         assert_eq!(e.span, 9..15);
-        assert_eq!(e.message, "unknown source `querry`: expected `header.`, `query.`, `path.` or `body`");
+        assert_eq!(
+            e.message,
+            "unknown source `querry`: expected `header.`, `query.`, `path.` or `body`"
+        );
         assert_eq!(e.help.as_deref(), Some("did you mean `query`?"));
     }
 

@@ -25,8 +25,10 @@ impl JsonPointer {
             return Ok(JsonPointer::default());
         }
         if !text.starts_with('/') {
-            return Err(ParseError::new(0..text.len(), "a JSON pointer starts with `/`")
-                .help(format!("write `#/{text}`")));
+            return Err(
+                ParseError::new(0..text.len(), "a JSON pointer starts with `/`")
+                    .help(format!("write `#/{text}`")),
+            );
         }
         let mut tokens = Vec::new();
         let mut offset = 1;

@@ -49,10 +49,9 @@ impl Template {
             literal.push_str(&rest[..i]);
             let open = at + i;
             if rest.as_bytes()[i] == b'}' {
-                errors.push(
-                    ParseError::new(open..open + 1, "unmatched `}`")
-                        .help("expressions are written `{$…}`; a literal `}` cannot appear in a callback URL"),
-                );
+                errors.push(ParseError::new(open..open + 1, "unmatched `}`").help(
+                    "expressions are written `{$…}`; a literal `}` cannot appear in a callback URL",
+                ));
                 rest = &rest[i + 1..];
                 at = open + 1;
                 continue;
@@ -60,8 +59,11 @@ impl Template {
             let inner = &rest[i + 1..];
             let Some(close) = inner.find('}') else {
                 errors.push(
-                    ParseError::new(open..text.len(), "unclosed `{`: expected `}` after the expression")
-                        .help("close the expression with `}`"),
+                    ParseError::new(
+                        open..text.len(),
+                        "unclosed `{`: expected `}` after the expression",
+                    )
+                    .help("close the expression with `}`"),
                 );
                 rest = "";
                 break;
@@ -70,8 +72,11 @@ impl Template {
             let body = &inner[..close];
             if let Some(nested) = body.find('{') {
                 errors.push(
-                    ParseError::new(start + nested..start + nested + 1, "`{` inside an expression")
-                        .help("expressions cannot be nested; close the previous one with `}`"),
+                    ParseError::new(
+                        start + nested..start + nested + 1,
+                        "`{` inside an expression",
+                    )
+                    .help("expressions cannot be nested; close the previous one with `}`"),
                 );
             } else if body.is_empty() {
                 errors.push(ParseError::new(open..start + 1, "empty expression `{}`"));
@@ -118,7 +123,10 @@ impl Template {
 
     /// Rewrites every expression with `f` (used to resolve shorthands);
     /// stops at the first `Err` and returns it.
-    pub fn try_map<E>(&self, mut f: impl FnMut(&Expression) -> Result<Expression, E>) -> Result<Self, E> {
+    pub fn try_map<E>(
+        &self,
+        mut f: impl FnMut(&Expression) -> Result<Expression, E>,
+    ) -> Result<Self, E> {
         let parts = self
             .parts
             .iter()
@@ -177,7 +185,10 @@ mod tests {
     #[test]
     fn literal_only() {
         let t = Template::parse("https://example.com/hook").unwrap();
-        assert_eq!(t.parts(), [Part::Literal("https://example.com/hook".into())]);
+        assert_eq!(
+            t.parts(),
+            [Part::Literal("https://example.com/hook".into())]
+        );
         assert_eq!(t.expressions().count(), 0);
     }
 
@@ -185,7 +196,10 @@ mod tests {
     fn unclosed_brace() {
         assert_eq!(
             errors("{$url}/a/{$request.body#/id"),
-            [(9..27, "unclosed `{`: expected `}` after the expression".to_owned())]
+            [(
+                9..27,
+                "unclosed `{`: expected `}` after the expression".to_owned()
+            )]
         );
     }
 
@@ -221,8 +235,14 @@ mod tests {
     fn shorthand_is_resolved() {
         let t = Template::parse_with("{$callback_url}/invoices", true).unwrap();
         let resolved = t
-            .try_map(|e| e.resolve_shorthand(|name| Some(Source::Query(name.into()))).ok_or(()))
+            .try_map(|e| {
+                e.resolve_shorthand(|name| Some(Source::Query(name.into())))
+                    .ok_or(())
+            })
             .unwrap();
-        assert_eq!(resolved.to_string(), "{$request.query.callback_url}/invoices");
+        assert_eq!(
+            resolved.to_string(),
+            "{$request.query.callback_url}/invoices"
+        );
     }
 }

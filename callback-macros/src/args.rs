@@ -42,7 +42,10 @@ pub struct ResponseArg {
 impl Parse for RouteArgs {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let path: LitStr = input.parse().map_err(|e| {
-            syn::Error::new(e.span(), "expected the route's path as a string literal, e.g. `#[post(\"/invoices/\")]`")
+            syn::Error::new(
+                e.span(),
+                "expected the route's path as a string literal, e.g. `#[post(\"/invoices/\")]`",
+            )
         })?;
         let mut args = RouteArgs {
             path,
@@ -71,7 +74,9 @@ impl Parse for RouteArgs {
                 args.callbacks = if input.peek(syn::token::Bracket) {
                     let content;
                     bracketed!(content in input);
-                    Punctuated::<Path, Token![,]>::parse_terminated(&content)?.into_iter().collect()
+                    Punctuated::<Path, Token![,]>::parse_terminated(&content)?
+                        .into_iter()
+                        .collect()
                 } else {
                     vec![input.parse()?]
                 };
@@ -85,7 +90,9 @@ impl Parse for RouteArgs {
                 input.parse::<Token![=]>()?;
                 let content;
                 bracketed!(content in input);
-                args.tags = Punctuated::<LitStr, Token![,]>::parse_terminated(&content)?.into_iter().collect();
+                args.tags = Punctuated::<LitStr, Token![,]>::parse_terminated(&content)?
+                    .into_iter()
+                    .collect();
             } else if lookahead.peek(kw::summary) {
                 let key: kw::summary = input.parse()?;
                 seen.once("summary", key.span)?;
@@ -145,7 +152,10 @@ impl Parse for ResponseArg {
 fn check_status(status: &LitInt) -> syn::Result<()> {
     match status.base10_parse::<u16>() {
         Ok(100..=599) => Ok(()),
-        _ => Err(syn::Error::new(status.span(), "expected an HTTP status code between 100 and 599")),
+        _ => Err(syn::Error::new(
+            status.span(),
+            "expected an HTTP status code between 100 and 599",
+        )),
     }
 }
 
@@ -171,7 +181,10 @@ pub struct Seen(Vec<&'static str>);
 impl Seen {
     pub fn once(&mut self, key: &'static str, span: proc_macro2::Span) -> syn::Result<()> {
         if self.0.contains(&key) {
-            return Err(syn::Error::new(span, format!("duplicate `{key}`: each key may be given once")));
+            return Err(syn::Error::new(
+                span,
+                format!("duplicate `{key}`: each key may be given once"),
+            ));
         }
         self.0.push(key);
         Ok(())

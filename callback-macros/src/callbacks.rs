@@ -29,18 +29,23 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let module: ItemMod = match syn::parse2(item.clone()) {
         Ok(module) => module,
         Err(_) => {
-            let error = syn::Error::new(Span::call_site(), "`#[callbacks]` goes on an inline module: `mod name { … }`")
-                .to_compile_error();
+            let error = syn::Error::new(
+                Span::call_site(),
+                "`#[callbacks]` goes on an inline module: `mod name { … }`",
+            )
+            .to_compile_error();
             return quote!(#item #error);
         }
     };
     if !args.is_empty() {
-        let error = syn::Error::new(args.span(), "`#[callbacks]` takes no arguments").to_compile_error();
+        let error =
+            syn::Error::new(args.span(), "`#[callbacks]` takes no arguments").to_compile_error();
         return quote!(#item #error);
     }
     match Group::new(module) {
         Ok(group) => group.into_token_stream(),
-        Err((module, error)) => {
+        Err(failed) => {
+            let (module, error) = *failed;
             let error = error.to_compile_error();
             quote!(#module #error)
         }
@@ -67,10 +72,13 @@ struct Callback {
 impl Group {
     /// On error, returns the module with the callback declarations removed
     /// (so it still compiles and its name resolves) and every error found.
-    fn new(mut module: ItemMod) -> Result<Self, (ItemMod, syn::Error)> {
+    fn new(mut module: ItemMod) -> Result<Self, Box<(ItemMod, syn::Error)>> {
         let Some((_, items)) = module.content.take() else {
-            let error = syn::Error::new(module.semi.span(), "`#[callbacks]` needs an inline module: `mod name { … }`");
-            return Err((module, error));
+            let error = syn::Error::new(
+                module.semi.span(),
+                "`#[callbacks]` needs an inline module: `mod name { … }`",
+            );
+            return Err(Box::new((module, error)));
         };
         let mut errors: Vec<syn::Error> = Vec::new();
         let mut others = Vec::new();
@@ -120,15 +128,21 @@ impl Group {
         }) {
             Some(error) => {
                 module.content = Some((Default::default(), others));
-                Err((module, error))
+                Err(Box::new((module, error)))
             }
-            None => Ok(Group { module, others, callbacks }),
+            None => Ok(Group {
+                module,
+                others,
+                callbacks,
+            }),
         }
     }
 
     fn into_token_stream(self) -> TokenStream {
         let rt = quote!(::callback_runtime::__private);
-        let ItemMod { attrs, vis, ident, .. } = &self.module;
+        let ItemMod {
+            attrs, vis, ident, ..
+        } = &self.module;
         let others = &self.others;
         let group_name = ident.to_string();
 
@@ -150,7 +164,10 @@ impl Group {
         });
         let specs = self.callbacks.iter().map(|c| c.spec());
         let names = self.callbacks.iter().map(|c| c.name.to_string());
-        let parameter_checks = self.callbacks.iter().flat_map(|c| c.parameter_checks(&group_name));
+        let parameter_checks = self
+            .callbacks
+            .iter()
+            .flat_map(|c| c.parameter_checks(&group_name));
 
         quote! {
             #(#attrs)*
@@ -189,7 +206,10 @@ impl Callback {
             match route_method(&attr) {
                 Some(method) if route.is_none() => route = Some((method, attr)),
                 Some(_) => {
-                    return Err(syn::Error::new(attr.span(), "a callback has exactly one method attribute"));
+                    return Err(syn::Error::new(
+                        attr.span(),
+                        "a callback has exactly one method attribute",
+                    ));
                 }
                 None => attrs.push(attr),
             }
@@ -209,14 +229,19 @@ impl Callback {
             (args.name.is_some(), "name"),
         ] {
             if set {
-                return Err(syn::Error::new(attr.span(), format!("`{key}` does not apply to a callback")));
+                return Err(syn::Error::new(
+                    attr.span(),
+                    format!("`{key}` does not apply to a callback"),
+                ));
             }
         }
         let template = validate::template(&args.path)?;
         let mut inputs = decl.sig.inputs.iter();
         let body = match inputs.next() {
             Some(FnArg::Typed(t)) => Some((*t.ty).clone()),
-            Some(FnArg::Receiver(r)) => return Err(syn::Error::new(r.span(), "a callback cannot take `self`")),
+            Some(FnArg::Receiver(r)) => {
+                return Err(syn::Error::new(r.span(), "a callback cannot take `self`"))
+            }
             None => None,
         };
         if let Some(extra) = inputs.next() {
@@ -247,12 +272,32 @@ impl Callback {
         let method = self.method.variant();
         let url = &self.url;
         let doc = doc_text(&self.attrs);
-        let summary = option_str(self.args.summary.as_ref().map(syn::LitStr::value).or(doc.summary));
-        let description = option_str(self.args.description.as_ref().map(syn::LitStr::value).or(doc.description));
+        let summary = option_str(
+            self.args
+                .summary
+                .as_ref()
+                .map(syn::LitStr::value)
+                .or(doc.summary),
+        );
+        let description = option_str(
+            self.args
+                .description
+                .as_ref()
+                .map(syn::LitStr::value)
+                .or(doc.description),
+        );
         let operation_id = option_str(self.args.operation_id.as_ref().map(syn::LitStr::value));
-        let deprecated = self.args.deprecated || self.attrs.iter().any(|a| a.path().is_ident("deprecated"));
-        let body = self.body.as_ref().map(|ty| quote_spanned!(ty.span()=> __operation.json_body::<#ty>();));
-        let status = self.args.status.as_ref().map_or_else(|| quote!(200u16), |s| quote!(#s));
+        let deprecated =
+            self.args.deprecated || self.attrs.iter().any(|a| a.path().is_ident("deprecated"));
+        let body = self
+            .body
+            .as_ref()
+            .map(|ty| quote_spanned!(ty.span()=> __operation.json_body::<#ty>();));
+        let status = self
+            .args
+            .status
+            .as_ref()
+            .map_or_else(|| quote!(200u16), |s| quote!(#s));
         let response = self.response.as_ref().map(|ty| {
             quote_spanned!(ty.span()=> __operation.json_response::<#ty>(#status, ::core::option::Option::None);)
         });
@@ -302,7 +347,9 @@ impl Callback {
                     let message = escape_braces(&format!(
                         "callback `{callback}` of group `{group}`: `{{{expr}}}` reads the parameter `{name}`, but the operation it is attached to takes no query or header parameters"
                     ));
-                    quote!(if !opaque { ::core::panic!(#message) })
+                    quote!(if !opaque {
+                        ::core::panic!(#message)
+                    })
                 }
                 _ => continue,
             };

@@ -16,7 +16,9 @@ pub fn doc_text(attrs: &[Attribute]) -> DocText {
         .filter(|a| a.path().is_ident("doc"))
         .filter_map(|a| match &a.meta {
             Meta::NameValue(nv) => match &nv.value {
-                Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => Some(s.value()),
+                Expr::Lit(ExprLit {
+                    lit: Lit::Str(s), ..
+                }) => Some(s.value()),
                 _ => None,
             },
             _ => None,
@@ -31,7 +33,13 @@ pub fn doc_text(attrs: &[Attribute]) -> DocText {
         .unwrap_or(0);
     let text: Vec<&str> = lines
         .iter()
-        .map(|l| if l.trim().is_empty() { "" } else { l[indent..].trim_end() })
+        .map(|l| {
+            if l.trim().is_empty() {
+                ""
+            } else {
+                l[indent..].trim_end()
+            }
+        })
         .collect();
     let text = text.join("\n");
     let text = text.trim();
@@ -43,7 +51,13 @@ pub fn doc_text(attrs: &[Attribute]) -> DocText {
         None => (text, ""),
     };
     DocText {
-        summary: Some(first.split('\n').map(str::trim).collect::<Vec<_>>().join(" ")),
+        summary: Some(
+            first
+                .split('\n')
+                .map(str::trim)
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
         description: (!rest.is_empty()).then(|| rest.to_owned()),
     }
 }

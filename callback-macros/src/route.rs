@@ -39,7 +39,11 @@ impl Method {
     ];
 
     fn name(self) -> &'static str {
-        Method::ALL.iter().find(|(_, m)| *m as u8 == self as u8).map(|(n, _)| *n).unwrap_or("get")
+        Method::ALL
+            .iter()
+            .find(|(_, m)| *m as u8 == self as u8)
+            .map(|(n, _)| *n)
+            .unwrap_or("get")
     }
 
     /// `Post`: the name of the runtime's `Method` variant and of actix-web's guard.
@@ -49,7 +53,10 @@ impl Method {
     }
 
     pub fn from_ident(ident: &syn::Ident) -> Option<Method> {
-        Method::ALL.iter().find(|(n, _)| ident == n).map(|(_, m)| *m)
+        Method::ALL
+            .iter()
+            .find(|(n, _)| ident == n)
+            .map(|(_, m)| *m)
     }
 }
 
@@ -95,15 +102,24 @@ impl Route {
         });
         let sig = &func.sig;
         if sig.asyncness.is_none() {
-            errors.push(syn::Error::new(sig.fn_token.span, "a route handler must be an `async fn`"));
+            errors.push(syn::Error::new(
+                sig.fn_token.span,
+                "a route handler must be an `async fn`",
+            ));
         }
         if !sig.generics.params.is_empty() {
-            errors.push(syn::Error::new(sig.generics.span(), "a route handler cannot be generic"));
+            errors.push(syn::Error::new(
+                sig.generics.span(),
+                "a route handler cannot be generic",
+            ));
         }
         let mut inputs = Vec::new();
         for arg in &sig.inputs {
             match arg {
-                FnArg::Receiver(r) => errors.push(syn::Error::new(r.span(), "a route handler cannot take `self`")),
+                FnArg::Receiver(r) => errors.push(syn::Error::new(
+                    r.span(),
+                    "a route handler cannot take `self`",
+                )),
                 FnArg::Typed(t) => inputs.push((*t.ty).clone()),
             }
         }
@@ -135,11 +151,15 @@ impl Route {
         for group in &args.callbacks {
             let key = group.to_token_stream().to_string();
             if seen_groups.contains(&key) {
-                errors.push(syn::Error::new(group.span(), format!("the callback group `{key}` is attached twice")));
+                errors.push(syn::Error::new(
+                    group.span(),
+                    format!("the callback group `{key}` is attached twice"),
+                ));
             }
             seen_groups.push(key);
         }
-        let deprecated = args.deprecated || func.attrs.iter().any(|a| a.path().is_ident("deprecated"));
+        let deprecated =
+            args.deprecated || func.attrs.iter().any(|a| a.path().is_ident("deprecated"));
         if let Some(e) = errors.into_iter().reduce(|mut a, b| {
             a.combine(b);
             a
@@ -161,9 +181,17 @@ impl Route {
         let actix = quote!(#rt::actix_web);
         let name = &func.sig.ident;
         let vis = &func.vis;
-        let docs: Vec<_> = func.attrs.iter().filter(|a| a.path().is_ident("doc")).collect();
+        let docs: Vec<_> = func
+            .attrs
+            .iter()
+            .filter(|a| a.path().is_ident("doc"))
+            .collect();
         let path = &self.args.path;
-        let resource_name = self.args.name.clone().unwrap_or_else(|| syn::LitStr::new(&name.to_string(), name.span()));
+        let resource_name = self
+            .args
+            .name
+            .clone()
+            .unwrap_or_else(|| syn::LitStr::new(&name.to_string(), name.span()));
         let guard = self.method.variant();
         let method = self.method.variant();
 
@@ -188,21 +216,39 @@ impl Route {
         let output = &func.sig.output;
 
         let doc = doc_text(&func.attrs);
-        let summary = option_str(self.args.summary.as_ref().map(syn::LitStr::value).or(doc.summary));
-        let description = option_str(self.args.description.as_ref().map(syn::LitStr::value).or(doc.description));
+        let summary = option_str(
+            self.args
+                .summary
+                .as_ref()
+                .map(syn::LitStr::value)
+                .or(doc.summary),
+        );
+        let description = option_str(
+            self.args
+                .description
+                .as_ref()
+                .map(syn::LitStr::value)
+                .or(doc.description),
+        );
         let operation_id = option_str(self.args.operation_id.as_ref().map(syn::LitStr::value));
         let tags = &self.args.tags;
         let deprecated = self.deprecated;
         let hidden = self.args.hidden;
         let groups = &self.args.callbacks;
 
-        let describe_inputs = self.inputs.iter().map(|ty| {
-            quote_spanned!(ty.span()=> __operation.input::<#ty>();)
-        });
-        let status = self.args.status.as_ref().map_or_else(|| quote!(200u16), |s| quote!(#s));
-        let describe_output = self.output.as_ref().map(|ty| {
-            quote_spanned!(ty.span()=> __operation.output::<#ty>(#status);)
-        });
+        let describe_inputs = self
+            .inputs
+            .iter()
+            .map(|ty| quote_spanned!(ty.span()=> __operation.input::<#ty>();));
+        let status = self
+            .args
+            .status
+            .as_ref()
+            .map_or_else(|| quote!(200u16), |s| quote!(#s));
+        let describe_output = self
+            .output
+            .as_ref()
+            .map(|ty| quote_spanned!(ty.span()=> __operation.output::<#ty>(#status);));
         let describe_responses = self.args.responses.iter().map(describe_response);
 
         let checks = self.compile_time_checks(name);
@@ -266,7 +312,10 @@ impl Route {
         }
         let rt = quote!(::callback_runtime::__private);
         let path_names = &self.path_names;
-        let opaque = self.inputs.iter().map(|ty| quote!(<#ty as ::callback_runtime::ApiInput>::OPAQUE_PARAMETERS));
+        let opaque = self
+            .inputs
+            .iter()
+            .map(|ty| quote!(<#ty as ::callback_runtime::ApiInput>::OPAQUE_PARAMETERS));
         let opaque = quote!(false #(|| #opaque)*);
         let parameter_checks = groups.iter().map(|group| {
             quote_spanned!(group.span()=> #group::__check_parameters(&[#(#path_names),*], #opaque);)

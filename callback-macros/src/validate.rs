@@ -62,7 +62,10 @@ pub fn route_path(lit: &LitStr) -> syn::Result<Vec<String>> {
         match bytes[i] {
             b'{' => {
                 let close = matching_brace(&text[i..]).ok_or_else(|| {
-                    syn::Error::new(subspan(lit, i..text.len()), "unclosed `{` in the route path")
+                    syn::Error::new(
+                        subspan(lit, i..text.len()),
+                        "unclosed `{` in the route path",
+                    )
                 })?;
                 let inner = &text[i + 1..i + close];
                 let name = inner.split(':').next().unwrap_or_default();
@@ -70,7 +73,9 @@ pub fn route_path(lit: &LitStr) -> syn::Result<Vec<String>> {
                 if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
                     return Err(syn::Error::new(
                         subspan(lit, range),
-                        format!("`{{{inner}}}`: a path parameter is a name of letters, digits and `_`"),
+                        format!(
+                            "`{{{inner}}}`: a path parameter is a name of letters, digits and `_`"
+                        ),
                     ));
                 }
                 if names.iter().any(|n| n == name) {
@@ -83,7 +88,10 @@ pub fn route_path(lit: &LitStr) -> syn::Result<Vec<String>> {
                 i += close + 1;
             }
             b'}' => {
-                return Err(syn::Error::new(subspan(lit, i..i + 1), "unmatched `}` in the route path"));
+                return Err(syn::Error::new(
+                    subspan(lit, i..i + 1),
+                    "unmatched `}` in the route path",
+                ));
             }
             _ => i += 1,
         }
@@ -127,11 +135,18 @@ mod tests {
         for (path, message) in [
             ("/a/{id", "unclosed `{` in the route path"),
             ("/a/}", "unmatched `}` in the route path"),
-            ("/a/{}", "`{}`: a path parameter is a name of letters, digits and `_`"),
+            (
+                "/a/{}",
+                "`{}`: a path parameter is a name of letters, digits and `_`",
+            ),
             ("/{a}/{a}", "the path parameter `a` appears twice"),
             ("a", "a route path starts with `/`: write \"/a\""),
         ] {
-            assert_eq!(route_path(&lit(path)).unwrap_err().to_string(), message, "{path}");
+            assert_eq!(
+                route_path(&lit(path)).unwrap_err().to_string(),
+                message,
+                "{path}"
+            );
         }
     }
 

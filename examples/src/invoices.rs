@@ -91,7 +91,9 @@ pub async fn create_invoice(
 /// `App::new().service(api.clone())`.
 pub fn api() -> Result<ApiService, AssemblyError> {
     Api::new("Invoices", "0.1.0")
-        .description("Create invoices and receive notifications of their events at your callback URL.")
+        .description(
+            "Create invoices and receive notifications of their events at your callback URL.",
+        )
         .service(create_invoice)
         .build()
 }

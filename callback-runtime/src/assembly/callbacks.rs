@@ -28,7 +28,11 @@ pub(super) fn attach(
         }
     }
     for (path, m, operation) in operations.iter_mut() {
-        let parent = format!("operation `{}` (`{} {path}`)", m.spec.handler, m.spec.method.as_str().to_uppercase());
+        let parent = format!(
+            "operation `{}` (`{} {path}`)",
+            m.spec.handler,
+            m.spec.method.as_str().to_uppercase()
+        );
         for group in m.spec.callbacks {
             let shared = uses[&group_key(group)] > 1;
             for spec in group.callbacks {
@@ -37,7 +41,8 @@ pub(super) fn attach(
                     group,
                     spec,
                 };
-                let Some(callback) = describe_callback(generator, operation, &context, problems) else {
+                let Some(callback) = describe_callback(generator, operation, &context, problems)
+                else {
                     continue;
                 };
                 let entry = if shared {
@@ -45,8 +50,15 @@ pub(super) fn attach(
                 } else {
                     RefOr::Item(callback)
                 };
-                if operation.callbacks.insert(spec.name.to_owned(), entry).is_some() {
-                    problems.push(format!("{parent} has two callbacks named `{}`; rename one of them", spec.name));
+                if operation
+                    .callbacks
+                    .insert(spec.name.to_owned(), entry)
+                    .is_some()
+                {
+                    problems.push(format!(
+                        "{parent} has two callbacks named `{}`; rename one of them",
+                        spec.name
+                    ));
                 }
             }
         }
@@ -82,7 +94,10 @@ fn describe_callback(
     let template = match Template::parse_with(cx.spec.url, true) {
         Ok(template) => template,
         Err(e) => {
-            problems.push(format!("callback `{}` of group `{}`: {e}", cx.spec.name, cx.group.name));
+            problems.push(format!(
+                "callback `{}` of group `{}`: {e}",
+                cx.spec.name, cx.group.name
+            ));
             return None;
         }
     };
@@ -145,7 +160,12 @@ fn share(
 
 /// Checks one expression against the parent operation and returns its spec
 /// form (shorthands resolved).
-fn check(generator: &SchemaGenerator, parent: &Operation, expr: &Expression, cx: &Context<'_>) -> Result<Expression, String> {
+fn check(
+    generator: &SchemaGenerator,
+    parent: &Operation,
+    expr: &Expression,
+    cx: &Context<'_>,
+) -> Result<Expression, String> {
     match expr {
         Expression::Shorthand(name) => {
             let found: Vec<_> = parent
@@ -168,12 +188,25 @@ fn check(generator: &SchemaGenerator, parent: &Operation, expr: &Expression, cx:
                 )),
             }
         }
-        Expression::Request(Source::Query(name)) => declared(parent, ParameterIn::Query, name, expr, cx),
-        Expression::Request(Source::Path(name)) => declared(parent, ParameterIn::Path, name, expr, cx),
-        Expression::Request(Source::Header(name)) => declared(parent, ParameterIn::Header, name, expr, cx),
+        Expression::Request(Source::Query(name)) => {
+            declared(parent, ParameterIn::Query, name, expr, cx)
+        }
+        Expression::Request(Source::Path(name)) => {
+            declared(parent, ParameterIn::Path, name, expr, cx)
+        }
+        Expression::Request(Source::Header(name)) => {
+            declared(parent, ParameterIn::Header, name, expr, cx)
+        }
         Expression::Request(Source::Body(pointer)) => {
-            let Some(body) = parent.request_body.as_ref().and_then(|b| b.content.get("application/json")) else {
-                return Err(cx.problem(expr, "reads the request body, but the operation takes no JSON body"));
+            let Some(body) = parent
+                .request_body
+                .as_ref()
+                .and_then(|b| b.content.get("application/json"))
+            else {
+                return Err(cx.problem(
+                    expr,
+                    "reads the request body, but the operation takes no JSON body",
+                ));
             };
             pointer_in(generator, &body.schema, pointer.tokens())
                 .map(|()| expr.clone())
@@ -187,7 +220,10 @@ fn check(generator: &SchemaGenerator, parent: &Operation, expr: &Expression, cx:
                 .map(|m| &m.schema)
                 .collect();
             if schemas.is_empty() {
-                return Err(cx.problem(expr, "reads the response body, but the operation declares no JSON response"));
+                return Err(cx.problem(
+                    expr,
+                    "reads the response body, but the operation declares no JSON response",
+                ));
             }
             let mut last = String::new();
             for schema in schemas {
@@ -217,7 +253,13 @@ fn source(location: ParameterIn, name: &str) -> Source {
     }
 }
 
-fn declared(parent: &Operation, location: ParameterIn, name: &str, expr: &Expression, cx: &Context<'_>) -> Result<Expression, String> {
+fn declared(
+    parent: &Operation,
+    location: ParameterIn,
+    name: &str,
+    expr: &Expression,
+    cx: &Context<'_>,
+) -> Result<Expression, String> {
     if parent
         .parameters
         .iter()
@@ -246,14 +288,23 @@ fn declared(parent: &Operation, location: ParameterIn, name: &str, expr: &Expres
     ))
 }
 
-fn pointer_in(generator: &SchemaGenerator, schema: &Value, tokens: &[String]) -> Result<(), String> {
+fn pointer_in(
+    generator: &SchemaGenerator,
+    schema: &Value,
+    tokens: &[String],
+) -> Result<(), String> {
     schema_pointer::resolve(generator.definitions(), schema, tokens).map_err(|u| {
-        let in_type = u.in_type.map_or_else(|| "the body".to_owned(), |t| format!("type `{t}`"));
+        let in_type = u
+            .in_type
+            .map_or_else(|| "the body".to_owned(), |t| format!("type `{t}`"));
         let known = if u.known.is_empty() {
             String::new()
         } else {
             format!(" (its properties: {})", u.known.join(", "))
         };
-        format!("points at `{}`, which {in_type} does not have{known}", u.token)
+        format!(
+            "points at `{}`, which {in_type} does not have{known}",
+            u.token
+        )
     })
 }

@@ -26,7 +26,11 @@ pub struct AssemblyError {
 
 impl fmt::Display for AssemblyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "the OpenAPI document has {} problem(s):", self.problems.len())?;
+        writeln!(
+            f,
+            "the OpenAPI document has {} problem(s):",
+            self.problems.len()
+        )?;
         for problem in &self.problems {
             writeln!(f, "- {problem}")?;
         }
@@ -45,12 +49,10 @@ pub(crate) struct Mounted {
 pub(crate) fn assemble(info: Info, entries: &[Entry]) -> Result<OpenApi, AssemblyError> {
     let mut mounted = Vec::new();
     collect("", entries, &mut mounted);
-    let mut generator = SchemaGenerator::new(
-        SchemaSettings::draft2020_12().with(|s| {
-            s.definitions_path = "/components/schemas".into();
-            s.meta_schema = None;
-        }),
-    );
+    let mut generator = SchemaGenerator::new(SchemaSettings::draft2020_12().with(|s| {
+        s.definitions_path = "/components/schemas".into();
+        s.meta_schema = None;
+    }));
     let mut problems = Vec::new();
     let mut operations = Vec::new();
     for m in mounted.iter().filter(|m| !m.spec.hidden) {
@@ -62,13 +64,22 @@ pub(crate) fn assemble(info: Info, entries: &[Entry]) -> Result<OpenApi, Assembl
     }
 
     let mut components = Components::default();
-    callbacks::attach(&mut generator, &mut operations, &mut components, &mut problems);
+    callbacks::attach(
+        &mut generator,
+        &mut operations,
+        &mut components,
+        &mut problems,
+    );
 
     let mut paths = BTreeMap::<String, crate::openapi::PathItem>::new();
     let mut ids = OperationIds::default();
     for (path, m, operation) in operations {
         let method = m.spec.method.as_str();
-        let name = format!("`{} {path}` (handler `{}`)", method.to_uppercase(), m.spec.handler);
+        let name = format!(
+            "`{} {path}` (handler `{}`)",
+            method.to_uppercase(),
+            m.spec.handler
+        );
         ids.claim(&operation.operation_id, name, &mut problems);
         for (callback_name, callback) in &operation.callbacks {
             if let crate::openapi::RefOr::Item(callback) = callback {
@@ -77,7 +88,10 @@ pub(crate) fn assemble(info: Info, entries: &[Entry]) -> Result<OpenApi, Assembl
         }
         let item = paths.entry(path.clone()).or_default();
         if item.insert(method, operation).is_some() {
-            problems.push(format!("two handlers are mounted for `{} {path}`", method.to_uppercase()));
+            problems.push(format!(
+                "two handlers are mounted for `{} {path}`",
+                method.to_uppercase()
+            ));
         }
     }
     for (callback_name, callback) in &components.callbacks {
@@ -106,7 +120,9 @@ fn collect(prefix: &str, entries: &[Entry], out: &mut Vec<Mounted>) {
                 path: format!("{prefix}{}", op.spec.path),
                 spec: op.spec,
             }),
-            EntryKind::Scope(scope) => collect(&format!("{prefix}{}", scope.prefix()), scope.entries(), out),
+            EntryKind::Scope(scope) => {
+                collect(&format!("{prefix}{}", scope.prefix()), scope.entries(), out)
+            }
         }
     }
 }
@@ -165,13 +181,25 @@ pub(crate) fn path_names(template: &str) -> Vec<String> {
         .collect()
 }
 
-fn describe_operation(generator: &mut SchemaGenerator, m: &Mounted, path: &str) -> Result<Operation, Vec<String>> {
+fn describe_operation(
+    generator: &mut SchemaGenerator,
+    m: &Mounted,
+    path: &str,
+) -> Result<Operation, Vec<String>> {
     let spec = &m.spec;
     let mut builder = OperationBuilder::new(generator, path_names(path));
     (spec.describe)(&mut builder);
-    let name = format!("operation `{}` (`{} {path}`)", spec.handler, spec.method.as_str().to_uppercase());
+    let name = format!(
+        "operation `{}` (`{} {path}`)",
+        spec.handler,
+        spec.method.as_str().to_uppercase()
+    );
     if !builder.errors.is_empty() {
-        return Err(builder.errors.iter().map(|e| format!("{name}: {e}")).collect());
+        return Err(builder
+            .errors
+            .iter()
+            .map(|e| format!("{name}: {e}"))
+            .collect());
     }
     let mut responses = std::mem::take(&mut builder.responses);
     if responses.is_empty() {
@@ -207,7 +235,12 @@ impl OperationIds {
         }
     }
 
-    fn claim_callback(&mut self, name: &str, callback: &crate::openapi::Callback, problems: &mut Vec<String>) {
+    fn claim_callback(
+        &mut self,
+        name: &str,
+        callback: &crate::openapi::Callback,
+        problems: &mut Vec<String>,
+    ) {
         for (url, item) in callback {
             for (method, operation) in item {
                 let owner = format!("callback `{name}` (`{} {url}`)", method.to_uppercase());
@@ -225,7 +258,9 @@ fn check_references(document: &OpenApi, problems: &mut Vec<String>) {
     for reference in refs {
         let target = reference.strip_prefix('#').and_then(|p| value.pointer(p));
         if target.is_none() {
-            problems.push(format!("`$ref` to `{reference}` points at nothing in the document"));
+            problems.push(format!(
+                "`$ref` to `{reference}` points at nothing in the document"
+            ));
         }
     }
 }

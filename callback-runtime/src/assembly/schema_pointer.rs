@@ -16,7 +16,11 @@ pub(crate) struct Unresolved {
 
 /// Follows `tokens` from `schema` through `$ref`, `allOf`/`anyOf`/`oneOf`,
 /// object properties, `additionalProperties` and array items.
-pub(crate) fn resolve(definitions: &Map<String, Value>, schema: &Value, tokens: &[String]) -> Result<(), Unresolved> {
+pub(crate) fn resolve(
+    definitions: &Map<String, Value>,
+    schema: &Value,
+    tokens: &[String],
+) -> Result<(), Unresolved> {
     let mut current = schema.clone();
     for token in tokens {
         let (target, name) = deref(definitions, &current);
@@ -63,7 +67,12 @@ fn step(definitions: &Map<String, Value>, schema: &Value, token: &str) -> Option
         return Some(property.clone());
     }
     for combinator in ["allOf", "anyOf", "oneOf"] {
-        for branch in schema.get(combinator).and_then(Value::as_array).into_iter().flatten() {
+        for branch in schema
+            .get(combinator)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             if let Some(found) = step(definitions, branch, token) {
                 return Some(found);
             }
@@ -92,7 +101,12 @@ fn property_names(definitions: &Map<String, Value>, schema: &Value, out: &mut Ve
         out.extend(properties.keys().cloned());
     }
     for combinator in ["allOf", "anyOf", "oneOf"] {
-        for branch in schema.get(combinator).and_then(Value::as_array).into_iter().flatten() {
+        for branch in schema
+            .get(combinator)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             property_names(definitions, branch, out);
         }
     }

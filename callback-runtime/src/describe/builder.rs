@@ -70,17 +70,29 @@ impl<'g> OperationBuilder<'g> {
     }
 
     /// Adds a response with a JSON body of schema `T`.
-    pub fn json_response<T: JsonSchema>(&mut self, status: u16, description: Option<&str>) -> &mut Self {
+    pub fn json_response<T: JsonSchema>(
+        &mut self,
+        status: u16,
+        description: Option<&str>,
+    ) -> &mut Self {
         let schema = self.schema_for::<T>();
-        self.responses
-            .insert(status.to_string(), Response::json(describe_status(status, description), schema));
+        self.responses.insert(
+            status.to_string(),
+            Response::json(describe_status(status, description), schema),
+        );
         self
     }
 
     /// Adds a response with a `text/plain` body.
     pub fn text_response(&mut self, status: u16, description: Option<&str>) -> &mut Self {
-        let mut response = Response::json(describe_status(status, description), serde_json::json!({"type": "string"}));
-        let media = response.content.remove("application/json").expect("just inserted");
+        let mut response = Response::json(
+            describe_status(status, description),
+            serde_json::json!({"type": "string"}),
+        );
+        let media = response
+            .content
+            .remove("application/json")
+            .expect("just inserted");
         response.content.insert("text/plain".to_owned(), media);
         self.responses.insert(status.to_string(), response);
         self
@@ -88,8 +100,10 @@ impl<'g> OperationBuilder<'g> {
 
     /// Adds a response without a documented body.
     pub fn empty_response(&mut self, status: u16, description: Option<&str>) -> &mut Self {
-        self.responses
-            .insert(status.to_string(), Response::empty(describe_status(status, description)));
+        self.responses.insert(
+            status.to_string(),
+            Response::empty(describe_status(status, description)),
+        );
         self
     }
 
@@ -110,12 +124,16 @@ impl<'g> OperationBuilder<'g> {
                     self.check_path_names(properties.keys(), T::schema_name().as_ref());
                 }
                 for (name, property) in properties {
-                    let description = property.get("description").and_then(Value::as_str).map(str::to_owned);
+                    let description = property
+                        .get("description")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned);
                     self.parameters.push(Parameter {
                         name: name.clone(),
                         location,
                         description,
-                        required: location == ParameterIn::Path || required.contains(&name.as_str()),
+                        required: location == ParameterIn::Path
+                            || required.contains(&name.as_str()),
                         schema: property.clone(),
                     });
                 }
@@ -129,7 +147,11 @@ impl<'g> OperationBuilder<'g> {
         self
     }
 
-    fn check_path_names<'a>(&mut self, fields: impl Iterator<Item = &'a String> + Clone, type_name: &str) {
+    fn check_path_names<'a>(
+        &mut self,
+        fields: impl Iterator<Item = &'a String> + Clone,
+        type_name: &str,
+    ) {
         for field in fields.clone() {
             if !self.path_names.contains(field) {
                 self.errors.push(format!(

@@ -72,7 +72,9 @@ impl<T: DeserializeOwned + JsonSchema> ApiInput for web::Query<T> {
     }
 
     fn describe(operation: &mut OperationBuilder<'_>) {
-        operation.parameters_from::<T>(ParameterIn::Query).validates_input();
+        operation
+            .parameters_from::<T>(ParameterIn::Query)
+            .validates_input();
     }
 }
 
@@ -85,7 +87,9 @@ impl<T: DeserializeOwned + JsonSchema> ApiInput for web::Path<T> {
     }
 
     fn describe(operation: &mut OperationBuilder<'_>) {
-        operation.parameters_from::<T>(ParameterIn::Path).validates_input();
+        operation
+            .parameters_from::<T>(ParameterIn::Path)
+            .validates_input();
     }
 }
 

@@ -37,9 +37,12 @@ impl DocsSite {
     pub(crate) fn new(paths: DocsPaths, title: &str, openapi_json: web::Bytes) -> Self {
         let title = escape_html(title);
         let spec_url = js_string(&paths.openapi);
-        let swagger_page = paths.swagger_ui.as_deref().map_or_else(String::new, |base| {
-            format!(
-                r##"<!doctype html>
+        let swagger_page = paths
+            .swagger_ui
+            .as_deref()
+            .map_or_else(String::new, |base| {
+                format!(
+                    r##"<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -63,9 +66,9 @@ window.ui = SwaggerUIBundle({{
 </body>
 </html>
 "##,
-                base = escape_html(base)
-            )
-        });
+                    base = escape_html(base)
+                )
+            });
         let redoc_page = paths.redoc.as_deref().map_or_else(String::new, |base| {
             format!(
                 r##"<!doctype html>
@@ -103,17 +106,31 @@ impl HttpServiceFactory for DocsSite {
         web::resource(self.paths.openapi.as_str())
             .route(web::get().to(move || {
                 let json = json.clone();
-                async move { HttpResponse::Ok().content_type(ContentType::json()).body(json) }
+                async move {
+                    HttpResponse::Ok()
+                        .content_type(ContentType::json())
+                        .body(json)
+                }
             }))
             .register(config);
         if let Some(base) = &self.paths.swagger_ui {
             page(base, self.swagger_page).register(config);
-            asset(&format!("{base}/swagger-ui-bundle.js"), SWAGGER_UI_BUNDLE_JS, JAVASCRIPT).register(config);
+            asset(
+                &format!("{base}/swagger-ui-bundle.js"),
+                SWAGGER_UI_BUNDLE_JS,
+                JAVASCRIPT,
+            )
+            .register(config);
             asset(&format!("{base}/swagger-ui.css"), SWAGGER_UI_CSS, CSS).register(config);
         }
         if let Some(base) = &self.paths.redoc {
             page(base, self.redoc_page).register(config);
-            asset(&format!("{base}/redoc.standalone.js"), REDOC_STANDALONE_JS, JAVASCRIPT).register(config);
+            asset(
+                &format!("{base}/redoc.standalone.js"),
+                REDOC_STANDALONE_JS,
+                JAVASCRIPT,
+            )
+            .register(config);
         }
     }
 }
@@ -124,7 +141,11 @@ const CSS: &str = "text/css; charset=utf-8";
 fn page(path: &str, html: web::Bytes) -> actix_web::Resource {
     web::resource(path).route(web::get().to(move || {
         let html = html.clone();
-        async move { HttpResponse::Ok().content_type(ContentType::html()).body(html) }
+        async move {
+            HttpResponse::Ok()
+                .content_type(ContentType::html())
+                .body(html)
+        }
     }))
 }
 
@@ -132,14 +153,19 @@ fn asset(path: &str, bytes: &'static [u8], content_type: &'static str) -> actix_
     web::resource(path).route(web::get().to(move || async move {
         HttpResponse::Ok()
             .content_type(content_type)
-            .insert_header(CacheControl(vec![CacheDirective::Public, CacheDirective::MaxAge(86_400)]))
+            .insert_header(CacheControl(vec![
+                CacheDirective::Public,
+                CacheDirective::MaxAge(86_400),
+            ]))
             .body(bytes)
     }))
 }
 
 /// A JavaScript string literal that is safe inside a `<script>` element.
 fn js_string(text: &str) -> String {
-    serde_json::Value::from(text).to_string().replace('<', "\\u003c")
+    serde_json::Value::from(text)
+        .to_string()
+        .replace('<', "\\u003c")
 }
 
 fn escape_html(text: &str) -> String {

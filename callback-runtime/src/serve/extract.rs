@@ -38,7 +38,11 @@ impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             let bytes = bytes.await.map_err(|e| {
-                HttpValidationError::single(vec![LocationItem::Name("body".into())], e.to_string(), "payload")
+                HttpValidationError::single(
+                    vec![LocationItem::Name("body".into())],
+                    e.to_string(),
+                    "payload",
+                )
             })?;
             parse_json(&bytes).map(ValidJson).map_err(Into::into)
         })
@@ -47,7 +51,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
 
 fn content_type_problem(req: &HttpRequest) -> Option<HttpValidationError> {
     let value = req.headers().get(CONTENT_TYPE)?;
-    let essence = value.to_str().unwrap_or_default().split(';').next().unwrap_or_default().trim();
+    let essence = value
+        .to_str()
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim();
     let json = essence.eq_ignore_ascii_case("application/json")
         || (essence.len() > 5 && essence[essence.len() - 5..].eq_ignore_ascii_case("+json"));
     (!json).then(|| {
@@ -64,7 +74,11 @@ pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, HttpVal
     serde_json::from_slice(bytes).map_err(|_| {
         let mut deserializer = serde_json::Deserializer::from_slice(bytes);
         match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
-            Ok(_) => HttpValidationError::single(vec![LocationItem::Name("body".into())], "Invalid JSON", "json_invalid"),
+            Ok(_) => HttpValidationError::single(
+                vec![LocationItem::Name("body".into())],
+                "Invalid JSON",
+                "json_invalid",
+            ),
             Err(e) => {
                 let syntax = !e.inner().is_data();
                 HttpValidationError::from_serde("body", e.path(), &e.inner().to_string(), syntax)
@@ -83,10 +97,21 @@ impl<T: DeserializeOwned> FromRequest for ValidQuery<T> {
             serde_urlencoded::from_str(query)
                 .map(ValidQuery)
                 .map_err(|_| {
-                    let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+                    let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(
+                        query.as_bytes(),
+                    ));
                     match serde_path_to_error::deserialize::<_, T>(deserializer) {
-                        Ok(_) => HttpValidationError::single(vec![LocationItem::Name("query".into())], "Invalid query", "invalid_value"),
-                        Err(e) => HttpValidationError::from_serde("query", e.path(), &e.inner().to_string(), false),
+                        Ok(_) => HttpValidationError::single(
+                            vec![LocationItem::Name("query".into())],
+                            "Invalid query",
+                            "invalid_value",
+                        ),
+                        Err(e) => HttpValidationError::from_serde(
+                            "query",
+                            e.path(),
+                            &e.inner().to_string(),
+                            false,
+                        ),
                     }
                     .into()
                 }),
@@ -100,14 +125,18 @@ impl<T: DeserializeOwned> FromRequest for ValidPath<T> {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let deserializer = || actix_router::PathDeserializer::new(req.match_info());
-        ready(
-            T::deserialize(deserializer())
-                .map(ValidPath)
-                .map_err(|_| match serde_path_to_error::deserialize::<_, T>(deserializer()) {
-                    Ok(_) => HttpValidationError::single(vec![LocationItem::Name("path".into())], "Invalid path", "invalid_value"),
-                    Err(e) => HttpValidationError::from_serde("path", e.path(), &e.inner().to_string(), false),
+        ready(T::deserialize(deserializer()).map(ValidPath).map_err(|_| {
+            match serde_path_to_error::deserialize::<_, T>(deserializer()) {
+                Ok(_) => HttpValidationError::single(
+                    vec![LocationItem::Name("path".into())],
+                    "Invalid path",
+                    "invalid_value",
+                ),
+                Err(e) => {
+                    HttpValidationError::from_serde("path", e.path(), &e.inner().to_string(), false)
                 }
-                .into()),
-        )
+            }
+            .into()
+        }))
     }
 }

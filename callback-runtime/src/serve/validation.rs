@@ -54,7 +54,12 @@ impl HttpValidationError {
     }
 
     /// Describes a serde error at `path` inside the request part `part`.
-    pub(crate) fn from_serde(part: &str, path: &serde_path_to_error::Path, message: &str, syntax: bool) -> Self {
+    pub(crate) fn from_serde(
+        part: &str,
+        path: &serde_path_to_error::Path,
+        message: &str,
+        syntax: bool,
+    ) -> Self {
         let mut loc = vec![LocationItem::Name(part.to_owned())];
         for segment in path {
             use serde_path_to_error::Segment;
@@ -125,17 +130,44 @@ mod tests {
 
     #[test]
     fn strips_serde_json_position() {
-        assert_eq!(strip_position("missing field `a` at line 1 column 2"), "missing field `a`");
+        assert_eq!(
+            strip_position("missing field `a` at line 1 column 2"),
+            "missing field `a`"
+        );
         assert_eq!(strip_position("no position"), "no position");
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Line {
+        sku: String,
+        quantity: u32,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Order {
+        lines: Vec<Line>,
+    }
+
+    fn error_for(body: &str) -> serde_json::Value {
+        let error = crate::serve::extract::parse_json::<Order>(body.as_bytes()).unwrap_err();
+        serde_json::to_value(&error).unwrap()
     }
 
     #[test]
     fn missing_field_goes_into_loc() {
-        let path = serde_path_to_error::Path::empty();
-        let e = HttpValidationError::from_serde("body", &path, "missing field `customer` at line 1 column 9", false);
         assert_eq!(
-            serde_json::to_value(&e).unwrap(),
-            serde_json::json!({"detail":[{"loc":["body","customer"],"msg":"Field required","type":"missing"}]})
+            error_for(r#"{"lines": [{"sku": "a", "quantity": 1}, {"quantity": 2}]}"#),
+            serde_json::json!({"detail":[{"loc":["body","lines",1,"sku"],"msg":"Field required","type":"missing"}]})
+        );
+    }
+
+    #[test]
+    fn wrong_type_is_located() {
+        assert_eq!(
+            error_for(r#"{"lines": [{"sku": "a", "quantity": -1}]}"#),
+            serde_json::json!({"detail":[{"loc":["body","lines",0,"quantity"],"msg":"invalid value: integer `-1`, expected u32","type":"invalid_value"}]})
         );
     }
 }

@@ -15,5 +15,8 @@ async fn main() -> std::io::Result<()> {
     };
     let addr = std::env::var("INVOICES_ADDR").unwrap_or_else(|_| "127.0.0.1:8000".to_owned());
     println!("Serving the invoices API on http://{addr} (docs at http://{addr}/docs, ReDoc at http://{addr}/redoc)");
-    HttpServer::new(move || App::new().service(api.clone())).bind(&addr)?.run().await
+    HttpServer::new(move || App::new().service(api.clone()))
+        .bind(&addr)?
+        .run()
+        .await
 }

@@ -18,11 +18,21 @@ fn whole_document_snapshot() {
 fn callback_is_keyed_by_a_spec_valid_expression() {
     let doc = document();
     let callbacks = &doc["paths"]["/invoices/"]["post"]["callbacks"];
-    let keys: Vec<&String> = callbacks["invoice_notification"].as_object().unwrap().keys().collect();
-    assert_eq!(keys, ["{$request.query.callback_url}/invoices/{$request.body#/id}"]);
+    let keys: Vec<&String> = callbacks["invoice_notification"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(
+        keys,
+        ["{$request.query.callback_url}/invoices/{$request.body#/id}"]
+    );
     let operation = &callbacks["invoice_notification"][keys[0]]["post"];
     assert_eq!(operation["operationId"], "invoice_notification");
-    assert_eq!(operation["summary"], "Notify the client of an invoice event.");
+    assert_eq!(
+        operation["summary"],
+        "Notify the client of an invoice event."
+    );
     assert_eq!(
         operation["requestBody"],
         json!({"content": {"application/json": {"schema": {"$ref": "#/components/schemas/InvoiceEvent"}}}, "required": true})
@@ -40,8 +50,16 @@ fn operation_from_doc_comment_and_extractors() {
     assert_eq!(op["operationId"], "create_invoice");
     assert_eq!(op["summary"], "Create an invoice.");
     let description = op["description"].as_str().unwrap();
-    assert!(description.starts_with("The API user (a developer integrating with this service) creates an\ninvoice"), "{description}");
-    assert!(description.contains("\n* sends the invoice to the customer;\n"), "markdown list kept: {description}");
+    assert!(
+        description.starts_with(
+            "The API user (a developer integrating with this service) creates an\ninvoice"
+        ),
+        "{description}"
+    );
+    assert!(
+        description.contains("\n* sends the invoice to the customer;\n"),
+        "markdown list kept: {description}"
+    );
     assert_eq!(op["tags"], json!(["invoices"]));
     assert_eq!(
         op["parameters"],
@@ -70,14 +88,29 @@ fn operation_from_doc_comment_and_extractors() {
 #[test]
 fn components_hold_every_schema() {
     let doc = document();
-    let schemas: Vec<&String> = doc["components"]["schemas"].as_object().unwrap().keys().collect();
+    let schemas: Vec<&String> = doc["components"]["schemas"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
     assert_eq!(
         schemas,
-        ["HTTPValidationError", "Invoice", "InvoiceEvent", "InvoiceEventReceived", "InvoiceReceived", "LocationItem", "ValidationError"]
+        [
+            "HTTPValidationError",
+            "Invoice",
+            "InvoiceEvent",
+            "InvoiceEventReceived",
+            "InvoiceReceived",
+            "LocationItem",
+            "ValidationError"
+        ]
     );
     let invoice = &doc["components"]["schemas"]["Invoice"];
     assert_eq!(invoice["required"], json!(["id", "customer", "total"]));
-    assert_eq!(invoice["properties"]["title"]["type"], json!(["string", "null"]));
+    assert_eq!(
+        invoice["properties"]["title"]["type"],
+        json!(["string", "null"])
+    );
     assert_eq!(invoice["properties"]["total"]["type"], "number");
     assert_eq!(doc["openapi"], "3.1.0");
 }
@@ -86,7 +119,10 @@ fn components_hold_every_schema() {
 fn every_ref_resolves_and_operation_ids_are_unique() {
     let doc = document();
     assert_eq!(support::unresolved_refs(&doc), Vec::<String>::new());
-    assert_eq!(support::operation_ids(&doc), ["create_invoice", "invoice_notification"]);
+    assert_eq!(
+        support::operation_ids(&doc),
+        ["create_invoice", "invoice_notification"]
+    );
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! Fixture apps: one callback group shared by three operations, scopes,
 //! hidden operations, and the start-up errors of the document assembly.
 
+#![allow(dead_code, reason = "fixture types exist for their schemas; handlers do not read them")]
+
 use actix_web::web;
 use callback_runtime::{callbacks, delete, get, post, put, Api, ApiScope};
 use schemars::JsonSchema;
@@ -47,7 +49,10 @@ pub mod order_callbacks {
 
 /// Create an order.
 #[post("/orders", callbacks = order_callbacks)]
-async fn create_order(order: web::Json<Order>, query: web::Query<CallbackQuery>) -> web::Json<Order> {
+async fn create_order(
+    order: web::Json<Order>,
+    query: web::Query<CallbackQuery>,
+) -> web::Json<Order> {
     let _ = query;
     order
 }
@@ -65,7 +70,10 @@ async fn replace_order(
 
 /// Cancel an order.
 #[delete("/orders/{id}", callbacks = order_callbacks, status = 204)]
-async fn cancel_order(path: web::Path<(u64,)>, query: web::Query<CallbackQuery>) -> actix_web::HttpResponse {
+async fn cancel_order(
+    path: web::Path<(u64,)>,
+    query: web::Query<CallbackQuery>,
+) -> actix_web::HttpResponse {
     let _ = (path, query);
     actix_web::HttpResponse::NoContent().finish()
 }
@@ -79,24 +87,39 @@ async fn health() -> &'static str {
 fn orders_api() -> Api {
     Api::new("Orders", "1.0.0")
         .service(
-            ApiScope::new("/api")
-                .service(ApiScope::new("/v1").service(create_order).service(replace_order).service(cancel_order)),
+            ApiScope::new("/api").service(
+                ApiScope::new("/v1")
+                    .service(create_order)
+                    .service(replace_order)
+                    .service(cancel_order),
+            ),
         )
         .service(health)
 }
 
 fn orders_document() -> Value {
-    serde_json::to_value(orders_api().build().expect("the orders API assembles").document()).unwrap()
+    serde_json::to_value(
+        orders_api()
+            .build()
+            .expect("the orders API assembles")
+            .document(),
+    )
+    .unwrap()
 }
 
 #[test]
 fn shared_group_is_emitted_once_and_referenced() {
     let doc = orders_document();
     assert_eq!(
-        doc["components"]["callbacks"]["status_changed"]["{$request.query.callback_url}/orders/status"]["post"]["operationId"],
+        doc["components"]["callbacks"]["status_changed"]
+            ["{$request.query.callback_url}/orders/status"]["post"]["operationId"],
         "status_changed"
     );
-    for (path, method) in [("/api/v1/orders", "post"), ("/api/v1/orders/{id}", "put"), ("/api/v1/orders/{id}", "delete")] {
+    for (path, method) in [
+        ("/api/v1/orders", "post"),
+        ("/api/v1/orders/{id}", "put"),
+        ("/api/v1/orders/{id}", "delete"),
+    ] {
         assert_eq!(
             doc["paths"][path][method]["callbacks"],
             json!({"status_changed": {"$ref": "#/components/callbacks/status_changed"}}),
@@ -110,7 +133,15 @@ fn shared_group_keeps_operation_ids_unique_and_refs_resolving() {
     let doc = orders_document();
     let mut ids = support::operation_ids(&doc);
     ids.sort();
-    assert_eq!(ids, ["cancel_order", "create_order", "replace_order", "status_changed"]);
+    assert_eq!(
+        ids,
+        [
+            "cancel_order",
+            "create_order",
+            "replace_order",
+            "status_changed"
+        ]
+    );
     assert_eq!(support::unresolved_refs(&doc), Vec::<String>::new());
     if let Some(result) = support::validate_openapi(&doc, "orders") {
         result.unwrap_or_else(|e| panic!("openapi-spec-validator rejected the document:\n{e}"));
@@ -122,16 +153,37 @@ fn documented_paths_are_the_mounted_paths() {
     let service = orders_api().build().unwrap();
     let doc = serde_json::to_value(service.document()).unwrap();
     let paths: Vec<&String> = doc["paths"].as_object().unwrap().keys().collect();
-    assert_eq!(paths, ["/api/v1/orders", "/api/v1/orders/{id}"], "the hidden /health is not documented");
+    assert_eq!(
+        paths,
+        ["/api/v1/orders", "/api/v1/orders/{id}"],
+        "the hidden /health is not documented"
+    );
     let addr = support::serve(service);
     let body = br#"{"id": 7, "item": "tea"}"#;
     let json = [("Content-Type", "application/json")];
-    assert_eq!(support::request(addr, "POST", "/api/v1/orders", &json, body).status, 200);
-    assert_eq!(support::request(addr, "PUT", "/api/v1/orders/7", &json, body).status, 200);
-    assert_eq!(support::request(addr, "DELETE", "/api/v1/orders/7", &[], b"").status, 204);
-    assert_eq!(support::request(addr, "POST", "/orders", &json, body).status, 404, "not mounted without the scope prefix");
+    assert_eq!(
+        support::request(addr, "POST", "/api/v1/orders", &json, body).status,
+        200
+    );
+    assert_eq!(
+        support::request(addr, "PUT", "/api/v1/orders/7", &json, body).status,
+        200
+    );
+    assert_eq!(
+        support::request(addr, "DELETE", "/api/v1/orders/7", &[], b"").status,
+        204
+    );
+    assert_eq!(
+        support::request(addr, "POST", "/orders", &json, body).status,
+        404,
+        "not mounted without the scope prefix"
+    );
     let hidden = support::request(addr, "GET", "/health", &[], b"");
-    assert_eq!((hidden.status, hidden.text().as_str()), (200, "ok"), "hidden but mounted");
+    assert_eq!(
+        (hidden.status, hidden.text().as_str()),
+        (200, "ok"),
+        "hidden but mounted"
+    );
     let bad_path = support::request(addr, "DELETE", "/api/v1/orders/seven", &[], b"");
     assert_eq!(bad_path.status, 422);
     assert_eq!(bad_path.json()["detail"][0]["loc"], json!(["path", 0]));
@@ -146,8 +198,14 @@ fn path_and_status_parameters() {
         json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "format": "uint64", "minimum": 0}})
     );
     let cancel = &doc["paths"]["/api/v1/orders/{id}"]["delete"];
-    assert_eq!(cancel["parameters"][0]["name"], "id", "a tuple Path is named after the path's segments");
-    assert_eq!(cancel["responses"]["204"], json!({"description": "No Content"}));
+    assert_eq!(
+        cancel["parameters"][0]["name"], "id",
+        "a tuple Path is named after the path's segments"
+    );
+    assert_eq!(
+        cancel["responses"]["204"],
+        json!({"description": "No Content"})
+    );
 }
 
 // Start-up errors: each fixture below is wrong in one way the macros cannot
@@ -185,7 +243,10 @@ pub mod pointer_callbacks {
 
 /// The body has no `number`.
 #[post("/wrong-pointer", callbacks = pointer_callbacks)]
-async fn wrong_pointer(order: web::Json<Order>, query: web::Query<CallbackQuery>) -> web::Json<Ack> {
+async fn wrong_pointer(
+    order: web::Json<Order>,
+    query: web::Query<CallbackQuery>,
+) -> web::Json<Ack> {
     let _ = (order, query);
     web::Json(Ack { ok: true })
 }
@@ -288,7 +349,13 @@ fn path_struct_mismatch_is_a_startup_error() {
 
 #[test]
 fn every_problem_is_reported_at_once() {
-    let all = problems(Api::new("t", "1").service(wrong_query).service(wrong_pointer).service(first).service(second));
+    let all = problems(
+        Api::new("t", "1")
+            .service(wrong_query)
+            .service(wrong_pointer)
+            .service(first)
+            .service(second),
+    );
     assert_eq!(all.len(), 3, "{all:#?}");
 }
 

@@ -10,13 +10,21 @@ use crate::support::{self, request};
 
 fn server() -> SocketAddr {
     static ADDR: OnceLock<SocketAddr> = OnceLock::new();
-    *ADDR.get_or_init(|| support::serve(examples::invoices::api().expect("the invoices API assembles")))
+    *ADDR.get_or_init(|| {
+        support::serve(examples::invoices::api().expect("the invoices API assembles"))
+    })
 }
 
 const JSON: (&str, &str) = ("Content-Type", "application/json");
 
 fn post_invoice(query: &str, body: &str) -> support::WireResponse {
-    request(server(), "POST", &format!("/invoices/{query}"), &[JSON], body.as_bytes())
+    request(
+        server(),
+        "POST",
+        &format!("/invoices/{query}"),
+        &[JSON],
+        body.as_bytes(),
+    )
 }
 
 #[test]
@@ -47,9 +55,19 @@ fn malformed_json_is_422() {
     let response = post_invoice("", r#"{"id": "inv-1", "customer": "#);
     assert_eq!(response.status, 422);
     let body = response.json();
-    assert_eq!(body["detail"][0]["loc"], json!(["body", "customer"]), "where the JSON broke off");
+    assert_eq!(
+        body["detail"][0]["loc"],
+        json!(["body", "customer"]),
+        "where the JSON broke off"
+    );
     assert_eq!(body["detail"][0]["type"], "json_invalid");
-    assert!(body["detail"][0]["msg"].as_str().unwrap().starts_with("Invalid JSON: EOF while parsing"), "{body}");
+    assert!(
+        body["detail"][0]["msg"]
+            .as_str()
+            .unwrap()
+            .starts_with("Invalid JSON: EOF while parsing"),
+        "{body}"
+    );
 }
 
 #[test]
@@ -63,7 +81,10 @@ fn missing_field_is_422() {
 #[test]
 fn wrong_type_is_422() {
     assert_422(
-        post_invoice("", r#"{"id": "inv-1", "customer": "Ada", "total": "a lot"}"#),
+        post_invoice(
+            "",
+            r#"{"id": "inv-1", "customer": "Ada", "total": "a lot"}"#,
+        ),
         json!({"detail": [{"loc": ["body", "total"], "msg": "invalid type: string \"a lot\", expected f64", "type": "invalid_type"}]}),
     );
 }
@@ -71,14 +92,23 @@ fn wrong_type_is_422() {
 #[test]
 fn callback_url_that_is_not_a_url_is_422() {
     assert_422(
-        post_invoice("?callback_url=not%20a%20url", r#"{"id": "inv-1", "customer": "Ada", "total": 3}"#),
+        post_invoice(
+            "?callback_url=not%20a%20url",
+            r#"{"id": "inv-1", "customer": "Ada", "total": 3}"#,
+        ),
         json!({"detail": [{"loc": ["query", "callback_url"], "msg": "relative URL without a base: \"not a url\"", "type": "invalid_value"}]}),
     );
 }
 
 #[test]
 fn non_json_content_type_is_422() {
-    let response = request(server(), "POST", "/invoices/", &[("Content-Type", "text/plain")], b"hello");
+    let response = request(
+        server(),
+        "POST",
+        "/invoices/",
+        &[("Content-Type", "text/plain")],
+        b"hello",
+    );
     assert_422(
         response,
         json!({"detail": [{"loc": ["body"], "msg": "expected a JSON body (Content-Type: application/json), got `text/plain`", "type": "content_type"}]}),
@@ -97,7 +127,11 @@ fn the_422_body_matches_the_documented_schema() {
         let mut keys: Vec<&String> = error.as_object().unwrap().keys().collect();
         keys.sort();
         assert_eq!(keys, ["loc", "msg", "type"]);
-        assert!(error["loc"].as_array().unwrap().iter().all(|l| l.is_string() || l.is_u64()));
+        assert!(error["loc"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l.is_string() || l.is_u64()));
     }
 }
 
@@ -107,7 +141,10 @@ fn openapi_json_is_the_assembled_document() {
     assert_eq!(response.status, 200);
     assert_eq!(response.header("content-type"), Some("application/json"));
     let api = examples::invoices::api().unwrap();
-    assert_eq!(response.json(), serde_json::to_value(api.document()).unwrap());
+    assert_eq!(
+        response.json(),
+        serde_json::to_value(api.document()).unwrap()
+    );
 }
 
 /// The `src`/`href` URLs of a page's `<script>` and `<link>` elements.
@@ -128,24 +165,46 @@ fn loaded_urls(html: &str) -> Vec<String> {
 fn assert_page_and_assets(page: &str, expected_assets: &[&str]) {
     let response = request(server(), "GET", page, &[], b"");
     assert_eq!(response.status, 200);
-    assert_eq!(response.header("content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(
+        response.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
     let html = response.text();
-    assert!(html.contains("\"/openapi.json\""), "the page loads the app's document: {html}");
+    assert!(
+        html.contains("\"/openapi.json\""),
+        "the page loads the app's document: {html}"
+    );
     let urls = loaded_urls(&html);
-    assert_eq!(urls, expected_assets, "every asset the page loads, all local");
+    assert_eq!(
+        urls, expected_assets,
+        "every asset the page loads, all local"
+    );
     for url in urls {
         let asset = request(server(), "GET", &url, &[], b"");
         assert_eq!(asset.status, 200, "{url}");
         let content_type = asset.header("content-type").unwrap();
-        assert!(content_type.ends_with("; charset=utf-8"), "{url}: {content_type}");
-        assert!(asset.body.len() > 100_000, "{url} is the real bundle ({} bytes)", asset.body.len());
-        assert!(!asset.text().contains("https://cdn."), "{url} loads nothing from a CDN");
+        assert!(
+            content_type.ends_with("; charset=utf-8"),
+            "{url}: {content_type}"
+        );
+        assert!(
+            asset.body.len() > 100_000,
+            "{url} is the real bundle ({} bytes)",
+            asset.body.len()
+        );
+        assert!(
+            !asset.text().contains("https://cdn."),
+            "{url} loads nothing from a CDN"
+        );
     }
 }
 
 #[test]
 fn swagger_ui_is_served_by_the_app() {
-    assert_page_and_assets("/docs", &["/docs/swagger-ui-bundle.js", "/docs/swagger-ui.css"]);
+    assert_page_and_assets(
+        "/docs",
+        &["/docs/swagger-ui-bundle.js", "/docs/swagger-ui.css"],
+    );
 }
 
 #[test]

@@ -11,13 +11,19 @@ pub fn required() -> bool {
 /// Skips a test (with a printed notice) when an outside program is missing,
 /// unless `CI=true`, where the missing program fails the test.
 pub fn skip_or_fail(what: &str) {
-    assert!(!required(), "{what} is missing, and CI=true requires it (run .ci/run to install it)");
+    assert!(
+        !required(),
+        "{what} is missing, and CI=true requires it (run .ci/run to install it)"
+    );
     eprintln!("notice: skipping, {what} is missing (set up by .ci/run)");
 }
 
 /// The workspace's root folder.
 pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_owned()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_owned()
 }
 
 /// `openapi-spec-validator` from the workspace's `.venv`, or from `PATH`.
@@ -44,8 +50,15 @@ pub fn validate_openapi(document: &serde_json::Value, name: &str) -> Option<Resu
     let dir = workspace_root().join("target/openapi-validation");
     std::fs::create_dir_all(&dir).expect("create target/openapi-validation");
     let file = dir.join(format!("{name}.json"));
-    std::fs::write(&file, serde_json::to_vec_pretty(document).expect("serialize")).expect("write the document");
-    let output = Command::new(validator).arg(&file).output().expect("run openapi-spec-validator");
+    std::fs::write(
+        &file,
+        serde_json::to_vec_pretty(document).expect("serialize"),
+    )
+    .expect("write the document");
+    let output = Command::new(validator)
+        .arg(&file)
+        .output()
+        .expect("run openapi-spec-validator");
     if output.status.success() {
         Some(Ok(()))
     } else {
@@ -75,9 +88,16 @@ pub fn unresolved_refs(document: &serde_json::Value) -> Vec<String> {
     }
     let mut refs = Vec::new();
     walk(document, &mut refs);
-    assert!(!refs.is_empty(), "the document has no $ref at all: the check would prove nothing");
+    assert!(
+        !refs.is_empty(),
+        "the document has no $ref at all: the check would prove nothing"
+    );
     refs.into_iter()
-        .filter(|r| r.strip_prefix('#').and_then(|p| document.pointer(p)).is_none())
+        .filter(|r| {
+            r.strip_prefix('#')
+                .and_then(|p| document.pointer(p))
+                .is_none()
+        })
         .map(str::to_owned)
         .collect()
 }
@@ -90,7 +110,12 @@ pub fn operation_ids(document: &serde_json::Value) -> Vec<String> {
             if let Some(id) = operation.get("operationId").and_then(|v| v.as_str()) {
                 out.push(id.to_owned());
             }
-            for callback in operation.get("callbacks").and_then(|c| c.as_object()).into_iter().flat_map(|m| m.values()) {
+            for callback in operation
+                .get("callbacks")
+                .and_then(|c| c.as_object())
+                .into_iter()
+                .flat_map(|m| m.values())
+            {
                 callback_object(callback, out);
             }
         }
@@ -104,10 +129,18 @@ pub fn operation_ids(document: &serde_json::Value) -> Vec<String> {
         }
     }
     let mut ids = Vec::new();
-    for item in document["paths"].as_object().into_iter().flat_map(|m| m.values()) {
+    for item in document["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|m| m.values())
+    {
         path_item(item, &mut ids);
     }
-    for callback in document["components"]["callbacks"].as_object().into_iter().flat_map(|m| m.values()) {
+    for callback in document["components"]["callbacks"]
+        .as_object()
+        .into_iter()
+        .flat_map(|m| m.values())
+    {
         callback_object(callback, &mut ids);
     }
     ids
@@ -123,11 +156,15 @@ pub struct WireResponse {
 
 impl WireResponse {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
 
     pub fn text(&self) -> String {
@@ -141,10 +178,11 @@ pub fn serve(service: callback_runtime::ApiService) -> std::net::SocketAddr {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            let server = actix_web::HttpServer::new(move || actix_web::App::new().service(service.clone()))
-                .workers(1)
-                .bind(("127.0.0.1", 0))
-                .expect("bind a loopback port");
+            let server =
+                actix_web::HttpServer::new(move || actix_web::App::new().service(service.clone()))
+                    .workers(1)
+                    .bind(("127.0.0.1", 0))
+                    .expect("bind a loopback port");
             tx.send(server.addrs()[0]).expect("send the address");
             server.run().await.expect("the server runs");
         });
@@ -153,11 +191,22 @@ pub fn serve(service: callback_runtime::ApiService) -> std::net::SocketAddr {
 }
 
 /// Sends one HTTP/1.1 request and reads the whole response.
-pub fn request(addr: std::net::SocketAddr, method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]) -> WireResponse {
+pub fn request(
+    addr: std::net::SocketAddr,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> WireResponse {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(addr).expect("connect");
-    stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).expect("set a timeout");
-    let mut head = format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .expect("set a timeout");
+    let mut head = format!(
+        "{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -166,18 +215,33 @@ pub fn request(addr: std::net::SocketAddr, method: &str, target: &str, headers: 
     stream.write_all(body).expect("write the body");
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).expect("read the response");
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete head");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a complete head");
     let head = String::from_utf8(raw[..split].to_vec()).expect("an ASCII head");
     let mut lines = head.split("\r\n");
-    let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).expect("a status line");
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .expect("a status line");
     let headers = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
         .collect::<Vec<_>>();
     let body = raw[split + 4..].to_vec();
-    let response = WireResponse { status, headers, body };
+    let response = WireResponse {
+        status,
+        headers,
+        body,
+    };
     if let Some(length) = response.header("content-length") {
-        assert_eq!(length.parse::<usize>().ok(), Some(response.body.len()), "Content-Length matches the body");
+        assert_eq!(
+            length.parse::<usize>().ok(),
+            Some(response.body.len()),
+            "Content-Length matches the body"
+        );
     }
     response
 }
