@@ -12,6 +12,8 @@
 mod args;
 mod callbacks;
 mod docs;
+#[cfg(test)]
+mod expand_tests;
 mod route;
 mod validate;
 
