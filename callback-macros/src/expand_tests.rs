@@ -33,7 +33,11 @@ fn invoices_callback_group() {
 fn invoices_route() {
     let expanded = crate::route::expand(
         Method::Post,
-        quote!("/invoices/", callbacks = invoice_callbacks, tags = ["invoices"]),
+        quote!(
+            "/invoices/",
+            callbacks = invoice_callbacks,
+            tags = ["invoices"]
+        ),
         quote! {
             /// Create an invoice.
             ///
@@ -51,8 +55,17 @@ fn invoices_route() {
 
 #[test]
 fn bad_input_keeps_the_item_and_adds_the_error() {
-    let expanded = crate::route::expand(Method::Get, quote!("/a", colour = "red"), quote!(async fn a() {}));
+    let expanded = crate::route::expand(
+        Method::Get,
+        quote!("/a", colour = "red"),
+        quote!(
+            async fn a() {}
+        ),
+    );
     let text = expanded.to_string();
     assert!(text.starts_with("async fn a () { }"), "{text}");
-    assert!(text.contains("compile_error ! { \"expected one of:"), "{text}");
+    assert!(
+        text.contains("compile_error ! { \"expected one of:"),
+        "{text}"
+    );
 }

@@ -1,7 +1,10 @@
 //! Fixture apps: one callback group shared by three operations, scopes,
 //! hidden operations, and the start-up errors of the document assembly.
 
-#![allow(dead_code, reason = "fixture types exist for their schemas; handlers do not read them")]
+#![allow(
+    dead_code,
+    reason = "fixture types exist for their schemas; handlers do not read them"
+)]
 
 use actix_web::web;
 use callback_runtime::{callbacks, delete, get, post, put, Api, ApiScope};
@@ -367,5 +370,106 @@ fn the_same_handler_mounted_twice_is_a_startup_error() {
             "operationId `same_id` is used by both `GET /first` (handler `first`) and `GET /first` (handler `first`); set `operation_id = \"…\"` on one of them",
             "two handlers are mounted for `GET /first`"
         ]
+    );
+}
+
+#[derive(Deserialize, JsonSchema)]
+pub struct Paging {
+    /// Where the previous page ended.
+    #[serde(default)]
+    pub cursor: String,
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchQuery {
+    /// Text to look for.
+    pub search_text: String,
+    #[serde(rename = "sort")]
+    pub sort_order: Option<String>,
+    #[serde(skip)]
+    pub internal: bool,
+    #[serde(flatten)]
+    pub paging: Paging,
+}
+
+/// Search orders.
+#[get("/search")]
+async fn search(query: web::Query<SearchQuery>) -> web::Json<Vec<Order>> {
+    let _ = query;
+    web::Json(Vec::new())
+}
+
+#[test]
+fn query_parameters_follow_serde_attributes() {
+    let service = Api::new("t", "1").service(search).build().unwrap();
+    let doc = serde_json::to_value(service.document()).unwrap();
+    let parameters = &doc["paths"]["/search"]["get"]["parameters"];
+    let summary: Vec<(String, bool)> = parameters
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_owned(),
+                p["required"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("cursor".to_owned(), false),
+            ("searchText".to_owned(), true),
+            ("sort".to_owned(), false)
+        ]
+    );
+    assert_eq!(
+        parameters[0]["description"],
+        "Where the previous page ended."
+    );
+    let addr = support::serve(service);
+    let found = support::request(addr, "GET", "/search?searchText=tea&cursor=5", &[], b"");
+    assert_eq!(found.status, 200, "{}", found.text());
+    let missing = support::request(addr, "GET", "/search?cursor=5", &[], b"");
+    assert_eq!(missing.status, 422);
+    assert_eq!(
+        missing.json()["detail"][0]["loc"],
+        json!(["query", "searchText"])
+    );
+}
+
+#[test]
+fn docs_site_paths_are_configurable() {
+    let service = Api::new("Custom <Title>", "2.0")
+        .openapi_path("/spec/v2.json")
+        .swagger_ui_path(Some("/swagger"))
+        .redoc_path(None)
+        .service(health)
+        .build()
+        .unwrap();
+    let addr = support::serve(service);
+    let spec = support::request(addr, "GET", "/spec/v2.json", &[], b"");
+    assert_eq!(
+        spec.json()["info"],
+        json!({"title": "Custom <Title>", "version": "2.0"})
+    );
+    let page = support::request(addr, "GET", "/swagger", &[], b"").text();
+    assert!(
+        page.contains("<title>Custom &lt;Title&gt; - Swagger UI</title>"),
+        "{page}"
+    );
+    assert!(page.contains("url: \"/spec/v2.json\""), "{page}");
+    assert_eq!(
+        support::request(addr, "GET", "/swagger/swagger-ui.css", &[], b"").status,
+        200
+    );
+    assert_eq!(
+        support::request(addr, "GET", "/openapi.json", &[], b"").status,
+        404
+    );
+    assert_eq!(
+        support::request(addr, "GET", "/redoc", &[], b"").status,
+        404
     );
 }
