@@ -1,4 +1,4 @@
-use callback_runtime::{callbacks, post};
+use callback_runtime::callbacks;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -15,11 +15,9 @@ pub struct InvoiceEventReceived {
 
 #[callbacks]
 mod invoice_callbacks {
-    use super::*;
-
     /// Notify the client.
     #[fetch("{$request.query.callback_url}/invoices/{$request.body#/id}")]
-    fn invoice_notification(body: InvoiceEvent) -> InvoiceEventReceived;
+    fn invoice_notification(body: super::InvoiceEvent) -> super::InvoiceEventReceived;
 }
 
 fn main() {}

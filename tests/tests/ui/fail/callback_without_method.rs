@@ -1,4 +1,4 @@
-use callback_runtime::{callbacks, post};
+use callback_runtime::callbacks;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -15,10 +15,8 @@ pub struct InvoiceEventReceived {
 
 #[callbacks]
 mod invoice_callbacks {
-    use super::*;
-
     /// Notify the client.
-    fn invoice_notification(body: InvoiceEvent) -> InvoiceEventReceived;
+    fn invoice_notification(body: super::InvoiceEvent) -> super::InvoiceEventReceived;
 }
 
 fn main() {}

@@ -1,23 +1,18 @@
-use callback_runtime::{callbacks, post};
+use actix_web::web;
+use callback_runtime::callbacks;
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-#[derive(Serialize, Deserialize, JsonSchema)]
+#[derive(Deserialize, JsonSchema)]
 pub struct InvoiceEvent {
     pub id: String,
     pub paid: bool,
 }
 
-#[derive(Serialize, Deserialize, JsonSchema)]
-pub struct InvoiceEventReceived {
-    pub ok: bool,
-}
-
+/// Notify the client.
 #[callbacks]
-pub trait InvoiceCallbacks {
-    /// Notify the client.
-    #[post("{$request.query.callback_url}/invoices/{$request.body#/id}")]
-    fn invoice_notification(body: InvoiceEvent) -> InvoiceEventReceived;
+pub async fn invoice_notification(body: web::Json<InvoiceEvent>) -> String {
+    body.into_inner().id
 }
 
 fn main() {}

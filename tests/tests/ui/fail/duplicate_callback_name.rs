@@ -1,4 +1,4 @@
-use callback_runtime::{callbacks, post};
+use callback_runtime::callbacks;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -15,15 +15,13 @@ pub struct InvoiceEventReceived {
 
 #[callbacks]
 mod invoice_callbacks {
-    use super::*;
-
     /// Notify the client that the invoice is paid.
     #[post("{$request.query.callback_url}/invoices/{$request.body#/id}/paid")]
-    fn invoice_notification(body: InvoiceEvent) -> InvoiceEventReceived;
+    fn invoice_notification(body: super::InvoiceEvent) -> super::InvoiceEventReceived;
 
     /// Notify the client that the invoice is overdue.
     #[post("{$request.query.callback_url}/invoices/{$request.body#/id}/overdue")]
-    fn invoice_notification(body: InvoiceEvent) -> InvoiceEventReceived;
+    fn invoice_notification(body: super::InvoiceEvent) -> super::InvoiceEventReceived;
 }
 
 fn main() {}

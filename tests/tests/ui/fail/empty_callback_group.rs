@@ -1,21 +1,7 @@
-use callback_runtime::{callbacks, post};
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use callback_runtime::callbacks;
 
-#[derive(Serialize, Deserialize, JsonSchema)]
-pub struct InvoiceEvent {
-    pub id: String,
-    pub paid: bool,
-}
-
-#[derive(Serialize, Deserialize, JsonSchema)]
-pub struct InvoiceEventReceived {
-    pub ok: bool,
-}
-
+/// The requests this API makes to the client's server (none yet).
 #[callbacks]
-mod invoice_callbacks {
-    use super::*;
-}
+mod invoice_callbacks {}
 
 fn main() {}

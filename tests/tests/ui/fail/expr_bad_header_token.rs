@@ -1,4 +1,4 @@
-use callback_runtime::{callbacks, post};
+use callback_runtime::callbacks;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -10,11 +10,9 @@ pub struct InvoiceEvent {
 
 #[callbacks]
 mod invoice_callbacks {
-    use super::*;
-
     /// Notify the client.
     #[post("{$request.header.a b}/invoices")]
-    fn invoice_notification(body: InvoiceEvent);
+    fn invoice_notification(body: super::InvoiceEvent);
 }
 
 fn main() {}

@@ -2,7 +2,7 @@
 //! a path parameter read by a callback.
 
 use actix_web::web;
-use callback_runtime::{callbacks, delete, post, put, Api, ApiScope};
+use callback_runtime::{callbacks, delete, put, Api, ApiScope};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 

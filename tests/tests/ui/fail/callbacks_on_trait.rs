@@ -1,0 +1,23 @@
+use callback_runtime::{callbacks, post};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize, JsonSchema)]
+pub struct InvoiceEvent {
+    pub id: String,
+    pub paid: bool,
+}
+
+#[derive(Serialize, Deserialize, JsonSchema)]
+pub struct InvoiceEventReceived {
+    pub ok: bool,
+}
+
+#[callbacks]
+pub trait InvoiceCallbacks {
+    /// Notify the client.
+    #[post("{$request.query.callback_url}/invoices/{$request.body#/id}")]
+    fn invoice_notification(body: InvoiceEvent) -> InvoiceEventReceived;
+}
+
+fn main() {}
