@@ -139,7 +139,7 @@ fn parse_source(text: &str, offset: usize) -> Result<Source, ParseError> {
                 let at = name_offset + i;
                 return Err(ParseError::new(
                     at..at + c.len_utf8(),
-                    format!("`{c}` is not allowed in a header name (RFC 9110 token)"),
+                    format!("{c:?} is not allowed in a header name (RFC 9110 token)"),
                 ));
             }
             Ok(Source::Header(token.to_owned()))

@@ -31,6 +31,8 @@ pub struct RouteArgs {
     pub status: Option<LitInt>,
     pub responses: Vec<ResponseArg>,
     pub name: Option<LitStr>,
+    /// Each key given, with its span, in order.
+    pub keys: Seen,
 }
 
 /// One entry of `responses(...)`: `404 => NotFound` or `204`.
@@ -59,6 +61,7 @@ impl Parse for RouteArgs {
             status: None,
             responses: Vec::new(),
             name: None,
+            keys: Seen::default(),
         };
         let mut seen = Seen::default();
         while !input.is_empty() {
@@ -131,6 +134,7 @@ impl Parse for RouteArgs {
                 return Err(lookahead.error());
             }
         }
+        args.keys = seen;
         Ok(args)
     }
 }
@@ -176,17 +180,22 @@ fn flag(input: ParseStream<'_>) -> syn::Result<bool> {
 
 /// The keys already given, to reject a repeated one at its second use.
 #[derive(Default)]
-pub struct Seen(Vec<&'static str>);
+pub struct Seen(Vec<(&'static str, proc_macro2::Span)>);
 
 impl Seen {
     pub fn once(&mut self, key: &'static str, span: proc_macro2::Span) -> syn::Result<()> {
-        if self.0.contains(&key) {
+        if self.0.iter().any(|(k, _)| *k == key) {
             return Err(syn::Error::new(
                 span,
                 format!("duplicate `{key}`: each key may be given once"),
             ));
         }
-        self.0.push(key);
+        self.0.push((key, span));
         Ok(())
+    }
+
+    /// The span of `key`, if it was given.
+    pub fn span_of(&self, key: &str) -> Option<proc_macro2::Span> {
+        self.0.iter().find(|(k, _)| *k == key).map(|(_, s)| *s)
     }
 }

@@ -16,7 +16,7 @@
 
 use callback_expr::{Expression, Source, Template};
 use proc_macro2::{Span, TokenStream};
-use quote::{quote, quote_spanned};
+use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{Attribute, FnArg, ForeignItemFn, Item, ItemMod, ReturnType, Type};
 
@@ -34,13 +34,15 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
                 "`#[callbacks]` goes on an inline module: `mod name { … }`",
             )
             .to_compile_error();
+            let item = without_route_attributes(item);
             return quote!(#item #error);
         }
     };
     if !args.is_empty() {
         let error =
-            syn::Error::new(args.span(), "`#[callbacks]` takes no arguments").to_compile_error();
-        return quote!(#item #error);
+            syn::Error::new_spanned(&args, "`#[callbacks]` takes no arguments").to_compile_error();
+        let module = without_declarations(module);
+        return quote!(#module #error);
     }
     match Group::new(module) {
         Ok(group) => group.into_token_stream(),
@@ -49,6 +51,43 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             let error = error.to_compile_error();
             quote!(#module #error)
         }
+    }
+}
+
+/// The module without its callback declarations (and without the method
+/// attributes of any other function), so that only the real error shows.
+fn without_declarations(mut module: ItemMod) -> ItemMod {
+    // What the declarations used (`use super::*`) would only add warnings.
+    module.attrs.push(syn::parse_quote!(#[allow(unused)]));
+    if let Some((brace, items)) = module.content.take() {
+        let items = items
+            .into_iter()
+            .filter(|item| !matches!(item, Item::Verbatim(_)))
+            .map(|mut item| {
+                if let Item::Fn(f) = &mut item {
+                    f.attrs.retain(|a| route_method(a).is_none());
+                }
+                item
+            })
+            .collect();
+        module.content = Some((brace, items));
+    }
+    module
+}
+
+/// A trait given to `#[callbacks]` by mistake, without the method
+/// attributes of its functions (which would report errors of their own).
+fn without_route_attributes(item: TokenStream) -> TokenStream {
+    match syn::parse2::<syn::ItemTrait>(item.clone()) {
+        Ok(mut t) => {
+            for trait_item in &mut t.items {
+                if let syn::TraitItem::Fn(f) = trait_item {
+                    f.attrs.retain(|a| route_method(a).is_none());
+                }
+            }
+            quote!(#t)
+        }
+        Err(_) => item,
     }
 }
 
@@ -78,7 +117,7 @@ impl Group {
                 module.semi.span(),
                 "`#[callbacks]` needs an inline module: `mod name { … }`",
             );
-            return Err(Box::new((module, error)));
+            return Err(Box::new((without_declarations(module), error)));
         };
         let mut errors: Vec<syn::Error> = Vec::new();
         let mut others = Vec::new();
@@ -91,13 +130,11 @@ impl Group {
             match declaration {
                 Some(decl) => match Callback::new(decl) {
                     Ok(callback) => {
-                        if let Some(first) = callbacks.iter().find(|c| c.name == callback.name) {
-                            let mut e = syn::Error::new(
+                        if callbacks.iter().any(|c| c.name == callback.name) {
+                            errors.push(syn::Error::new(
                                 callback.name.span(),
                                 format!("two callbacks named `{}` in one group: the second would overwrite the first", callback.name),
-                            );
-                            e.combine(syn::Error::new(first.name.span(), "first declared here"));
-                            errors.push(e);
+                            ));
                         }
                         callbacks.push(callback);
                     }
@@ -107,7 +144,7 @@ impl Group {
                     if let Item::Fn(f) = &item {
                         if f.attrs.iter().any(|a| route_method(a).is_some()) {
                             errors.push(syn::Error::new(
-                                f.block.span(),
+                                f.block.brace_token.span.join(),
                                 "a callback is declared without a body: end the signature with `;`",
                             ));
                         }
@@ -128,7 +165,7 @@ impl Group {
         }) {
             Some(error) => {
                 module.content = Some((Default::default(), others));
-                Err(Box::new((module, error)))
+                Err(Box::new((without_declarations(module), error)))
             }
             None => Ok(Group {
                 module,
@@ -206,13 +243,40 @@ impl Callback {
             match route_method(&attr) {
                 Some(method) if route.is_none() => route = Some((method, attr)),
                 Some(_) => {
-                    return Err(syn::Error::new(
-                        attr.span(),
+                    return Err(syn::Error::new_spanned(
+                        attr.path(),
                         "a callback has exactly one method attribute",
                     ));
                 }
-                None => attrs.push(attr),
+                None if attr.path().is_ident("cfg") || attr.path().is_ident("cfg_attr") => {
+                    return Err(syn::Error::new_spanned(
+                        attr.path(),
+                        "`#[cfg]` on a single callback is not supported: \
+                         put conditional callbacks in a group of their own",
+                    ));
+                }
+                None if KNOWN_ATTRIBUTES.iter().any(|k| attr.path().is_ident(k)) => {
+                    attrs.push(attr)
+                }
+                None => {
+                    let methods: Vec<String> =
+                        Method::ALL.iter().map(|(n, _)| format!("`{n}`")).collect();
+                    return Err(syn::Error::new_spanned(
+                        attr.path(),
+                        format!(
+                            "unknown attribute `{}` on a callback: expected a method attribute, one of {}",
+                            attr.path().to_token_stream().to_string().replace(' ', ""),
+                            methods.join(", ")
+                        ),
+                    ));
+                }
             }
+        }
+        if !decl.sig.generics.params.is_empty() {
+            return Err(syn::Error::new_spanned(
+                &decl.sig.generics,
+                "a callback cannot be generic",
+            ));
         }
         let name = decl.sig.ident;
         let Some((method, attr)) = route else {
@@ -222,18 +286,19 @@ impl Callback {
             ));
         };
         let args: RouteArgs = attr.parse_args()?;
-        for (set, key) in [
-            (!args.callbacks.is_empty(), "callbacks"),
-            (!args.tags.is_empty(), "tags"),
-            (args.hidden, "hidden"),
-            (args.name.is_some(), "name"),
-        ] {
-            if set {
+        for key in ["callbacks", "tags", "hidden", "name"] {
+            if let Some(span) = args.keys.span_of(key) {
                 return Err(syn::Error::new(
-                    attr.span(),
+                    span,
                     format!("`{key}` does not apply to a callback"),
                 ));
             }
+        }
+        if args.path.value().is_empty() {
+            return Err(syn::Error::new(
+                args.path.span(),
+                "a callback URL cannot be empty: write e.g. \"{$request.query.callback_url}\"",
+            ));
         }
         let template = validate::template(&args.path)?;
         let mut inputs = decl.sig.inputs.iter();
@@ -358,6 +423,9 @@ impl Callback {
         checks
     }
 }
+
+/// Attributes a callback declaration may carry besides its method.
+const KNOWN_ATTRIBUTES: &[&str] = &["doc", "deprecated", "allow", "expect", "warn", "deny"];
 
 /// The route method of an attribute such as `#[post("…")]`.
 fn route_method(attr: &Attribute) -> Option<Method> {

@@ -108,8 +108,8 @@ impl Route {
             ));
         }
         if !sig.generics.params.is_empty() {
-            errors.push(syn::Error::new(
-                sig.generics.span(),
+            errors.push(syn::Error::new_spanned(
+                &sig.generics,
                 "a route handler cannot be generic",
             ));
         }
@@ -126,8 +126,8 @@ impl Route {
         for ty in &inputs {
             if let Some(count) = path_tuple_len(ty) {
                 if count != path_names.len() {
-                    errors.push(syn::Error::new(
-                        ty.span(),
+                    errors.push(syn::Error::new_spanned(
+                        ty,
                         format!(
                             "this `Path` extracts {count} value(s) but the path `{}` has {} parameter(s){}",
                             args.path.value(),
@@ -149,10 +149,10 @@ impl Route {
         };
         let mut seen_groups: Vec<String> = Vec::new();
         for group in &args.callbacks {
-            let key = group.to_token_stream().to_string();
+            let key = path_text(group);
             if seen_groups.contains(&key) {
-                errors.push(syn::Error::new(
-                    group.span(),
+                errors.push(syn::Error::new_spanned(
+                    group,
                     format!("the callback group `{key}` is attached twice"),
                 ));
             }
@@ -324,9 +324,10 @@ impl Route {
         for (i, a) in groups.iter().enumerate() {
             for b in &groups[i + 1..] {
                 let message = format!(
-                    "the callback groups `{}` and `{}` attached to `{name}` have a callback of the same name; rename one",
-                    a.to_token_stream(),
-                    b.to_token_stream()
+                    "the callback groups `{}` and `{}` attached to `{name}` have a callback of the same name \
+                     (or are the same group named twice); rename one",
+                    path_text(a),
+                    path_text(b)
                 );
                 overlap_checks.push(quote_spanned!(b.span()=>
                     ::core::assert!(!#rt::overlap(#a::__NAMES, #b::__NAMES), #message);
@@ -362,6 +363,11 @@ pub fn option_str(value: Option<String>) -> TokenStream {
         Some(s) => quote!(::core::option::Option::Some(#s)),
         None => quote!(::core::option::Option::None),
     }
+}
+
+/// A path as the user wrote it, without the token printer's spaces.
+fn path_text(path: &syn::Path) -> String {
+    path.to_token_stream().to_string().replace(' ', "")
 }
 
 /// For `Path<(A, B)>` written as a tuple, the number of values it extracts.

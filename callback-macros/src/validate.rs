@@ -31,7 +31,12 @@ pub fn template(lit: &LitStr) -> syn::Result<Template> {
             .into_iter()
             .map(|e| {
                 let part = &text[e.span.clone()];
-                let mut message = format!("invalid callback URL: {} (at `{part}`)", e.message);
+                let part = if part.trim() == part && !part.is_empty() {
+                    format!("`{part}`")
+                } else {
+                    format!("{part:?}")
+                };
+                let mut message = format!("invalid callback URL: {} (at {part})", e.message);
                 if let Some(help) = &e.help {
                     message.push_str("\n  help: ");
                     message.push_str(help);

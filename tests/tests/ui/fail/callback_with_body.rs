@@ -1,4 +1,4 @@
-use callback_runtime::{callbacks, post};
+use callback_runtime::callbacks;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
