@@ -16,6 +16,9 @@ mod kw {
     syn::custom_keyword!(status);
     syn::custom_keyword!(responses);
     syn::custom_keyword!(name);
+    syn::custom_keyword!(security);
+    syn::custom_keyword!(body);
+    syn::custom_keyword!(headers);
 }
 
 /// The parsed arguments of a route attribute.
@@ -31,25 +34,31 @@ pub struct RouteArgs {
     pub status: Option<LitInt>,
     pub responses: Vec<ResponseArg>,
     pub name: Option<LitStr>,
+    /// `security(…)`: `None` when not given, empty for `security()`.
+    pub security: Option<Vec<SecurityArg>>,
     /// Each key given, with its span, in order.
     pub keys: Seen,
 }
 
-/// One entry of `responses(...)`: `404 => NotFound` or `204`.
+/// One entry of `responses(...)`: `404 => NotFound`, `204`, or the long
+/// form `(status = 404, body = NotFound, description = "…", headers("X-Id" = "…"))`.
 pub struct ResponseArg {
     pub status: LitInt,
     pub body: Option<Type>,
+    pub description: Option<LitStr>,
+    pub headers: Vec<(LitStr, Option<LitStr>)>,
 }
 
-impl Parse for RouteArgs {
-    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let path: LitStr = input.parse().map_err(|e| {
-            syn::Error::new(
-                e.span(),
-                "expected the route's path as a string literal, e.g. `#[post(\"/invoices/\")]`",
-            )
-        })?;
-        let mut args = RouteArgs {
+/// One alternative of `security(…)`: `"bearer"` or `"oauth" = ["scope"]`.
+pub struct SecurityArg {
+    pub scheme: LitStr,
+    pub scopes: Vec<LitStr>,
+}
+
+impl RouteArgs {
+    /// The arguments of `#[post("path")]` with no keys.
+    pub fn new(path: LitStr) -> Self {
+        RouteArgs {
             path,
             callbacks: Vec::new(),
             operation_id: None,
@@ -61,8 +70,21 @@ impl Parse for RouteArgs {
             status: None,
             responses: Vec::new(),
             name: None,
+            security: None,
             keys: Seen::default(),
-        };
+        }
+    }
+}
+
+impl Parse for RouteArgs {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let path: LitStr = input.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "expected the route's path as a string literal, e.g. `#[post(\"/invoices/\")]`",
+            )
+        })?;
+        let mut args = RouteArgs::new(path);
         let mut seen = Seen::default();
         while !input.is_empty() {
             input.parse::<Token![,]>()?;
@@ -126,6 +148,16 @@ impl Parse for RouteArgs {
                 args.responses = Punctuated::<ResponseArg, Token![,]>::parse_terminated(&content)?
                     .into_iter()
                     .collect();
+            } else if lookahead.peek(kw::security) {
+                let key: kw::security = input.parse()?;
+                seen.once("security", key.span)?;
+                let content;
+                parenthesized!(content in input);
+                args.security = Some(
+                    Punctuated::<SecurityArg, Token![,]>::parse_terminated(&content)?
+                        .into_iter()
+                        .collect(),
+                );
             } else if lookahead.peek(kw::name) {
                 let key: kw::name = input.parse()?;
                 seen.once("name", key.span)?;
@@ -141,6 +173,11 @@ impl Parse for RouteArgs {
 
 impl Parse for ResponseArg {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        if input.peek(syn::token::Paren) {
+            let content;
+            parenthesized!(content in input);
+            return ResponseArg::parse_long(&content);
+        }
         let status: LitInt = input.parse()?;
         check_status(&status)?;
         let body = if input.peek(Token![=>]) {
@@ -149,7 +186,88 @@ impl Parse for ResponseArg {
         } else {
             None
         };
-        Ok(ResponseArg { status, body })
+        Ok(ResponseArg {
+            status,
+            body,
+            description: None,
+            headers: Vec::new(),
+        })
+    }
+}
+
+impl ResponseArg {
+    /// `status = 404, body = T, description = "…", headers("X-Id" = "…")`
+    fn parse_long(input: ParseStream<'_>) -> syn::Result<Self> {
+        let mut status = None;
+        let mut body = None;
+        let mut description = None;
+        let mut headers = Vec::new();
+        let mut seen = Seen::default();
+        while !input.is_empty() {
+            let lookahead = input.lookahead1();
+            if lookahead.peek(kw::status) {
+                let key: kw::status = input.parse()?;
+                seen.once("status", key.span)?;
+                let value: LitInt = value(input)?;
+                check_status(&value)?;
+                status = Some(value);
+            } else if lookahead.peek(kw::body) {
+                let key: kw::body = input.parse()?;
+                seen.once("body", key.span)?;
+                body = Some(value(input)?);
+            } else if lookahead.peek(kw::description) {
+                let key: kw::description = input.parse()?;
+                seen.once("description", key.span)?;
+                description = Some(value(input)?);
+            } else if lookahead.peek(kw::headers) {
+                let key: kw::headers = input.parse()?;
+                seen.once("headers", key.span)?;
+                let content;
+                parenthesized!(content in input);
+                while !content.is_empty() {
+                    let name: LitStr = content.parse()?;
+                    let text = if content.peek(Token![=]) {
+                        Some(value(&content)?)
+                    } else {
+                        None
+                    };
+                    headers.push((name, text));
+                    if !content.is_empty() {
+                        content.parse::<Token![,]>()?;
+                    }
+                }
+            } else {
+                return Err(lookahead.error());
+            }
+            if !input.is_empty() {
+                input.parse::<Token![,]>()?;
+            }
+        }
+        let status = status
+            .ok_or_else(|| syn::Error::new(input.span(), "a response needs its `status = …`"))?;
+        Ok(ResponseArg {
+            status,
+            body,
+            description,
+            headers,
+        })
+    }
+}
+
+impl Parse for SecurityArg {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let scheme: LitStr = input.parse()?;
+        let scopes = if input.peek(Token![=]) {
+            input.parse::<Token![=]>()?;
+            let content;
+            bracketed!(content in input);
+            Punctuated::<LitStr, Token![,]>::parse_terminated(&content)?
+                .into_iter()
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(SecurityArg { scheme, scopes })
     }
 }
 

@@ -21,17 +21,38 @@ use syn::spanned::Spanned;
 use syn::{Attribute, FnArg, ForeignItemFn, Item, ItemMod, ReturnType, Type};
 
 use crate::args::RouteArgs;
-use crate::docs::doc_text;
-use crate::route::{describe_response, option_str, Method};
+use crate::common::{self, describe_response, option_str};
+use crate::route::Method;
 use crate::validate;
 
-pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
+/// Which attribute declares the group.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `#[callbacks]`: URLs are runtime-expression templates.
+    Callbacks,
+    /// `#[webhooks]`: the method attribute names the webhook (optional).
+    Webhooks,
+}
+
+impl Kind {
+    fn attribute(self) -> &'static str {
+        match self {
+            Kind::Callbacks => "callbacks",
+            Kind::Webhooks => "webhooks",
+        }
+    }
+}
+
+pub fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
     let module: ItemMod = match syn::parse2(item.clone()) {
         Ok(module) => module,
         Err(_) => {
             let error = syn::Error::new(
                 Span::call_site(),
-                "`#[callbacks]` goes on an inline module: `mod name { … }`",
+                format!(
+                    "`#[{}]` goes on an inline module: `mod name {{ … }}`",
+                    kind.attribute()
+                ),
             )
             .to_compile_error();
             let item = without_route_attributes(item);
@@ -39,12 +60,15 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         }
     };
     if !args.is_empty() {
-        let error =
-            syn::Error::new_spanned(&args, "`#[callbacks]` takes no arguments").to_compile_error();
+        let error = syn::Error::new_spanned(
+            &args,
+            format!("`#[{}]` takes no arguments", kind.attribute()),
+        )
+        .to_compile_error();
         let module = without_declarations(module);
         return quote!(#module #error);
     }
-    match Group::new(module) {
+    match Group::new(kind, module) {
         Ok(group) => group.into_token_stream(),
         Err(failed) => {
             let (module, error) = *failed;
@@ -92,6 +116,7 @@ fn without_route_attributes(item: TokenStream) -> TokenStream {
 }
 
 struct Group {
+    kind: Kind,
     module: ItemMod,
     others: Vec<Item>,
     callbacks: Vec<Callback>,
@@ -102,7 +127,8 @@ struct Callback {
     name: syn::Ident,
     method: Method,
     url: syn::LitStr,
-    template: Template,
+    /// `None` for a webhook.
+    template: Option<Template>,
     args: RouteArgs,
     body: Option<Type>,
     response: Option<Type>,
@@ -111,11 +137,14 @@ struct Callback {
 impl Group {
     /// On error, returns the module with the callback declarations removed
     /// (so it still compiles and its name resolves) and every error found.
-    fn new(mut module: ItemMod) -> Result<Self, Box<(ItemMod, syn::Error)>> {
+    fn new(kind: Kind, mut module: ItemMod) -> Result<Self, Box<(ItemMod, syn::Error)>> {
         let Some((_, items)) = module.content.take() else {
             let error = syn::Error::new(
                 module.semi.span(),
-                "`#[callbacks]` needs an inline module: `mod name { … }`",
+                format!(
+                    "`#[{}]` needs an inline module: `mod name {{ … }}`",
+                    kind.attribute()
+                ),
             );
             return Err(Box::new((without_declarations(module), error)));
         };
@@ -128,7 +157,7 @@ impl Group {
                 _ => None,
             };
             match declaration {
-                Some(decl) => match Callback::new(decl) {
+                Some(decl) => match Callback::new(kind, decl) {
                     Ok(callback) => {
                         if callbacks.iter().any(|c| c.name == callback.name) {
                             errors.push(syn::Error::new(
@@ -168,6 +197,7 @@ impl Group {
                 Err(Box::new((without_declarations(module), error)))
             }
             None => Ok(Group {
+                kind,
                 module,
                 others,
                 callbacks,
@@ -187,6 +217,10 @@ impl Group {
             let docs = c.attrs.iter().filter(|a| a.path().is_ident("doc"));
             let name = &c.name;
             let url = &c.url;
+            let url_doc = match self.kind {
+                Kind::Callbacks => " The callback's URL template, as declared.",
+                Kind::Webhooks => " The webhook's name in the document.",
+            };
             quote! {
                 #(#docs)*
                 #[allow(non_camel_case_types)]
@@ -194,17 +228,40 @@ impl Group {
                 pub struct #name;
 
                 impl #name {
-                    /// The callback's URL template, as declared.
+                    #[doc = #url_doc]
                     pub const URL: &'static str = #url;
                 }
             }
         });
+        let (kind, public, public_doc) = match self.kind {
+            Kind::Callbacks => (
+                quote!(Callbacks),
+                quote!(CALLBACK_GROUP),
+                " This group, for `Api::callbacks` and `ApiScope::callbacks`.",
+            ),
+            Kind::Webhooks => (
+                quote!(Webhooks),
+                quote!(WEBHOOK_GROUP),
+                " This group, for `Api::webhooks`.",
+            ),
+        };
+        let check_body = match self.kind {
+            Kind::Callbacks => {
+                let checks = self
+                    .callbacks
+                    .iter()
+                    .flat_map(|c| c.parameter_checks(&group_name));
+                quote!(#(#checks)*)
+            }
+            Kind::Webhooks => {
+                let message = format!(
+                    "`{group_name}` is a `#[webhooks]` group: document it with `Api::webhooks({group_name}::WEBHOOK_GROUP)`, not `callbacks = …`"
+                );
+                quote!(::core::panic!(#message))
+            }
+        };
         let specs = self.callbacks.iter().map(|c| c.spec());
         let names = self.callbacks.iter().map(|c| c.name.to_string());
-        let parameter_checks = self
-            .callbacks
-            .iter()
-            .flat_map(|c| c.parameter_checks(&group_name));
 
         quote! {
             #(#attrs)*
@@ -217,8 +274,12 @@ impl Group {
                 pub const __GROUP: #rt::CallbackGroup = #rt::CallbackGroup {
                     name: #group_name,
                     module_path: ::core::module_path!(),
+                    kind: #rt::GroupKind::#kind,
                     callbacks: &[#(#specs),*],
                 };
+
+                #[doc = #public_doc]
+                pub const #public: &#rt::CallbackGroup = &__GROUP;
 
                 #[doc(hidden)]
                 pub const __NAMES: &[&str] = &[#(#names),*];
@@ -228,7 +289,7 @@ impl Group {
                 #[doc(hidden)]
                 #[allow(unused_variables)]
                 pub const fn __check_parameters(path: &[&str], opaque: bool) {
-                    #(#parameter_checks)*
+                    #check_body
                 }
             }
         }
@@ -236,7 +297,7 @@ impl Group {
 }
 
 impl Callback {
-    fn new(decl: ForeignItemFn) -> syn::Result<Self> {
+    fn new(kind: Kind, decl: ForeignItemFn) -> syn::Result<Self> {
         let mut route = None;
         let mut attrs = Vec::new();
         for attr in decl.attrs {
@@ -285,8 +346,14 @@ impl Callback {
                 "a callback needs a method attribute with its URL, e.g. `#[post(\"{$request.query.callback_url}\")]`",
             ));
         };
-        let args: RouteArgs = attr.parse_args()?;
-        for key in ["callbacks", "tags", "hidden", "name"] {
+        let args: RouteArgs = match (kind, &attr.meta) {
+            // `#[post]` on a webhook: named after the function.
+            (Kind::Webhooks, syn::Meta::Path(_)) => {
+                RouteArgs::new(syn::LitStr::new(&name.to_string(), name.span()))
+            }
+            _ => attr.parse_args()?,
+        };
+        for key in ["tags", "hidden", "name"] {
             if let Some(span) = args.keys.span_of(key) {
                 return Err(syn::Error::new(
                     span,
@@ -294,13 +361,22 @@ impl Callback {
                 ));
             }
         }
-        if args.path.value().is_empty() {
-            return Err(syn::Error::new(
-                args.path.span(),
-                "a callback URL cannot be empty: write e.g. \"{$request.query.callback_url}\"",
-            ));
-        }
-        let template = validate::template(&args.path)?;
+        let template = match kind {
+            Kind::Callbacks if args.path.value().is_empty() => {
+                return Err(syn::Error::new(
+                    args.path.span(),
+                    "a callback URL cannot be empty: write e.g. \"{$request.query.callback_url}\"",
+                ));
+            }
+            Kind::Callbacks => Some(validate::template(&args.path)?),
+            Kind::Webhooks if args.path.value().trim().is_empty() => {
+                return Err(syn::Error::new(
+                    args.path.span(),
+                    "a webhook's name cannot be empty",
+                ));
+            }
+            Kind::Webhooks => None,
+        };
         let mut inputs = decl.sig.inputs.iter();
         let body = match inputs.next() {
             Some(FnArg::Typed(t)) => Some((*t.ty).clone()),
@@ -336,21 +412,11 @@ impl Callback {
         let name = self.name.to_string();
         let method = self.method.variant();
         let url = &self.url;
-        let doc = doc_text(&self.attrs);
-        let summary = option_str(
-            self.args
-                .summary
-                .as_ref()
-                .map(syn::LitStr::value)
-                .or(doc.summary),
-        );
-        let description = option_str(
-            self.args
-                .description
-                .as_ref()
-                .map(syn::LitStr::value)
-                .or(doc.description),
-        );
+        let docs = common::docs(&self.attrs);
+        let summary = option_str(self.args.summary.as_ref().map(syn::LitStr::value));
+        let description = option_str(self.args.description.as_ref().map(syn::LitStr::value));
+        let security = common::security(self.args.security.as_ref());
+        let nested = &self.args.callbacks;
         let operation_id = option_str(self.args.operation_id.as_ref().map(syn::LitStr::value));
         let deprecated =
             self.args.deprecated || self.attrs.iter().any(|a| a.path().is_ident("deprecated"));
@@ -373,9 +439,12 @@ impl Callback {
                 method: #rt::Method::#method,
                 url: #url,
                 operation_id: #operation_id,
+                docs: #docs,
                 summary: #summary,
                 description: #description,
                 deprecated: #deprecated,
+                callbacks: &[#(&#nested::__GROUP),*],
+                security: #security,
                 describe: {
                     fn __describe(__operation: &mut ::callback_runtime::OperationBuilder<'_>) {
                         #body
@@ -393,7 +462,7 @@ impl Callback {
     fn parameter_checks(&self, group: &str) -> Vec<TokenStream> {
         let callback = &self.name;
         let mut checks = Vec::new();
-        for expr in self.template.expressions() {
+        for expr in self.template.iter().flat_map(Template::expressions) {
             let check = match expr {
                 Expression::Shorthand(name) => {
                     let message = escape_braces(&format!(

@@ -14,6 +14,7 @@ fn pretty(tokens: TokenStream) -> String {
 #[test]
 fn invoices_callback_group() {
     let expanded = crate::callbacks::expand(
+        crate::callbacks::Kind::Callbacks,
         TokenStream::new(),
         quote! {
             /// The requests this API makes to the client's server.

@@ -11,7 +11,7 @@
 
 mod args;
 mod callbacks;
-mod docs;
+mod common;
 #[cfg(test)]
 mod expand_tests;
 mod route;
@@ -58,5 +58,13 @@ route_macros! {
 /// attribute whose string is the callback's URL template.
 #[proc_macro_attribute]
 pub fn callbacks(args: TokenStream, item: TokenStream) -> TokenStream {
-    callbacks::expand(args.into(), item.into()).into()
+    callbacks::expand(callbacks::Kind::Callbacks, args.into(), item.into()).into()
+}
+
+/// A group of webhooks: a module of signatures, each with a method
+/// attribute, optionally naming the webhook (`#[post("newInvoice")]`;
+/// the function's name otherwise).
+#[proc_macro_attribute]
+pub fn webhooks(args: TokenStream, item: TokenStream) -> TokenStream {
+    callbacks::expand(callbacks::Kind::Webhooks, args.into(), item.into()).into()
 }

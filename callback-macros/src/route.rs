@@ -10,7 +10,7 @@ use syn::spanned::Spanned;
 use syn::{FnArg, ItemFn, ReturnType, Type};
 
 use crate::args::RouteArgs;
-use crate::docs::doc_text;
+use crate::common::{self, describe_response, option_str};
 use crate::validate;
 
 /// An HTTP method, as the macros name it.
@@ -215,21 +215,10 @@ impl Route {
             .collect();
         let output = &func.sig.output;
 
-        let doc = doc_text(&func.attrs);
-        let summary = option_str(
-            self.args
-                .summary
-                .as_ref()
-                .map(syn::LitStr::value)
-                .or(doc.summary),
-        );
-        let description = option_str(
-            self.args
-                .description
-                .as_ref()
-                .map(syn::LitStr::value)
-                .or(doc.description),
-        );
+        let doc_text = common::docs(&func.attrs);
+        let summary = option_str(self.args.summary.as_ref().map(syn::LitStr::value));
+        let description = option_str(self.args.description.as_ref().map(syn::LitStr::value));
+        let security = common::security(self.args.security.as_ref());
         let operation_id = option_str(self.args.operation_id.as_ref().map(syn::LitStr::value));
         let tags = &self.args.tags;
         let deprecated = self.deprecated;
@@ -281,12 +270,14 @@ impl Route {
                     path: #path,
                     handler: ::core::stringify!(#name),
                     operation_id: #operation_id,
+                    docs: #doc_text,
                     summary: #summary,
                     description: #description,
                     tags: &[#(#tags),*],
                     deprecated: #deprecated,
                     hidden: #hidden,
                     callbacks: &[#(&#groups::__GROUP),*],
+                    security: #security,
                     describe: {
                         fn __describe(__operation: &mut ::callback_runtime::OperationBuilder<'_>) {
                             #(#describe_inputs)*
@@ -340,28 +331,6 @@ impl Route {
                 #(#overlap_checks)*
             };
         }
-    }
-}
-
-/// `__operation.…_response(STATUS, None);` for one entry of `responses(…)`.
-pub fn describe_response(response: &crate::args::ResponseArg) -> TokenStream {
-    let status = &response.status;
-    match &response.body {
-        Some(Type::Tuple(t)) if t.elems.is_empty() => {
-            quote!(__operation.empty_response(#status, ::core::option::Option::None);)
-        }
-        Some(ty) => {
-            quote_spanned!(ty.span()=> __operation.json_response::<#ty>(#status, ::core::option::Option::None);)
-        }
-        None => quote!(__operation.empty_response(#status, ::core::option::Option::None);),
-    }
-}
-
-/// `Some("…")` or `None`, for an `Option<&'static str>` field.
-pub fn option_str(value: Option<String>) -> TokenStream {
-    match value {
-        Some(s) => quote!(::core::option::Option::Some(#s)),
-        None => quote!(::core::option::Option::None),
     }
 }
 

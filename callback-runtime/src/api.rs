@@ -9,10 +9,13 @@ use std::sync::Arc;
 
 use actix_web::dev::{AppService, HttpServiceFactory};
 use actix_web::web;
+use schemars::JsonSchema;
 
 use crate::assembly::{self, AssemblyError};
-use crate::describe::{ApiOperation, OperationSpec};
-use crate::openapi::{Info, OpenApi};
+use crate::describe::{ApiOperation, CallbackGroup, OperationBuilder, OperationSpec};
+use crate::openapi::{
+    Contact, ExternalDocs, Info, License, OpenApi, SecurityRequirement, SecurityScheme, Server, Tag,
+};
 use crate::serve::docs::{DocsPaths, DocsSite};
 
 /// The API under construction: annotated handlers, scopes and document
@@ -37,17 +40,45 @@ use crate::serve::docs::{DocsPaths, DocsSite};
 /// ```
 #[derive(Clone)]
 pub struct Api {
-    info: Info,
+    pub(crate) document: DocumentSettings,
     docs: DocsPaths,
-    entries: Vec<Entry>,
+    pub(crate) root: ApiScope,
 }
 
-/// A path prefix shared by several handlers: `web::scope` with
-/// documentation.
+/// Document-wide settings: everything but the operations.
+#[derive(Clone)]
+pub(crate) struct DocumentSettings {
+    pub(crate) info: Info,
+    pub(crate) servers: Vec<Server>,
+    pub(crate) tags: Vec<Tag>,
+    pub(crate) external_docs: Option<ExternalDocs>,
+    pub(crate) security: Vec<SecurityRequirement>,
+    pub(crate) security_schemes: Vec<(String, SecurityScheme)>,
+    pub(crate) webhooks: Vec<&'static CallbackGroup>,
+}
+
+/// A path prefix shared by several handlers (`web::scope` with
+/// documentation), and what its operations have in common: callback groups,
+/// security, a default error response.
 #[derive(Clone)]
 pub struct ApiScope {
     prefix: String,
     entries: Vec<Entry>,
+    pub(crate) shared: Shared,
+}
+
+/// What a scope gives every operation mounted in it.
+#[derive(Clone, Default)]
+pub(crate) struct Shared {
+    pub(crate) callbacks: Vec<&'static CallbackGroup>,
+    pub(crate) security: Option<Vec<SecurityRequirement>>,
+    pub(crate) default_responses: Vec<DefaultResponse>,
+}
+
+/// A response every operation of a scope may give (e.g. an error body).
+#[derive(Clone)]
+pub(crate) struct DefaultResponse {
+    pub(crate) describe: Arc<dyn Fn(&mut OperationBuilder<'_>) + Send + Sync>,
 }
 
 /// A mounted handler or scope (opaque).
@@ -92,24 +123,123 @@ impl ApiServiceFactory for ApiScope {
     }
 }
 
+/// A security requirement: one scheme name with its scopes.
+fn requirement(scheme: &str, scopes: &[&str]) -> SecurityRequirement {
+    SecurityRequirement::from([(
+        scheme.to_owned(),
+        scopes.iter().map(|s| (*s).to_owned()).collect(),
+    )])
+}
+
 impl Api {
     /// An API with the given title and version, the docs site at its
     /// default paths (`/openapi.json`, `/docs`, `/redoc`).
     pub fn new(title: impl Into<String>, version: impl Into<String>) -> Self {
         Api {
-            info: Info {
-                title: title.into(),
-                version: version.into(),
-                description: None,
+            document: DocumentSettings {
+                info: Info {
+                    title: title.into(),
+                    version: version.into(),
+                    description: None,
+                    terms_of_service: None,
+                    contact: None,
+                    license: None,
+                },
+                servers: Vec::new(),
+                tags: Vec::new(),
+                external_docs: None,
+                security: Vec::new(),
+                security_schemes: Vec::new(),
+                webhooks: Vec::new(),
             },
             docs: DocsPaths::default(),
-            entries: Vec::new(),
+            root: ApiScope::new(""),
         }
     }
 
     /// Sets the API's description (CommonMark).
     pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.info.description = Some(description.into());
+        self.document.info.description = Some(description.into());
+        self
+    }
+
+    /// Sets the URL of the terms of service.
+    pub fn terms_of_service(mut self, url: impl Into<String>) -> Self {
+        self.document.info.terms_of_service = Some(url.into());
+        self
+    }
+
+    /// Sets who to contact about the API.
+    pub fn contact(mut self, contact: Contact) -> Self {
+        self.document.info.contact = Some(contact);
+        self
+    }
+
+    /// Sets the API's license.
+    pub fn license(mut self, license: License) -> Self {
+        self.document.info.license = Some(license);
+        self
+    }
+
+    /// Adds a server the API is reachable at.
+    pub fn server(mut self, url: impl Into<String>, description: Option<&str>) -> Self {
+        self.document.servers.push(Server {
+            url: url.into(),
+            description: description.map(str::to_owned),
+        });
+        self
+    }
+
+    /// Describes a tag; tags are listed in the order they are described.
+    pub fn tag(mut self, name: impl Into<String>, description: Option<&str>) -> Self {
+        self.document.tags.push(Tag {
+            name: name.into(),
+            description: description.map(str::to_owned),
+            external_docs: None,
+        });
+        self
+    }
+
+    /// Links to documentation outside the document.
+    pub fn external_docs(mut self, url: impl Into<String>, description: Option<&str>) -> Self {
+        self.document.external_docs = Some(ExternalDocs {
+            url: url.into(),
+            description: description.map(str::to_owned),
+        });
+        self
+    }
+
+    /// Declares a security scheme under `name`, for requirements to use.
+    pub fn security_scheme(mut self, name: impl Into<String>, scheme: SecurityScheme) -> Self {
+        self.document.security_schemes.push((name.into(), scheme));
+        self
+    }
+
+    /// Requires `scheme` (with `scopes`, for OAuth 2) of every operation that
+    /// does not say otherwise. Calling it again adds an alternative.
+    pub fn security(mut self, scheme: &str, scopes: &[&str]) -> Self {
+        self.document.security.push(requirement(scheme, scopes));
+        self
+    }
+
+    /// Documents a group declared with `#[webhooks]` in the document's
+    /// `webhooks`: pass `my_webhooks::WEBHOOK_GROUP`.
+    pub fn webhooks(mut self, group: &'static CallbackGroup) -> Self {
+        self.document.webhooks.push(group);
+        self
+    }
+
+    /// Attaches a callback group to every operation of the API, before the
+    /// operations' own: pass `my_callbacks::CALLBACK_GROUP`.
+    pub fn callbacks(mut self, group: &'static CallbackGroup) -> Self {
+        self.root = self.root.callbacks(group);
+        self
+    }
+
+    /// Documents a JSON `default` response (any status not listed) for every
+    /// operation of the API, e.g. an error body.
+    pub fn default_response<T: JsonSchema>(mut self, description: &str) -> Self {
+        self.root = self.root.default_response::<T>(description);
         self
     }
 
@@ -133,24 +263,24 @@ impl Api {
 
     /// Mounts an annotated handler or a scope.
     pub fn service(mut self, service: impl ApiServiceFactory) -> Self {
-        self.entries.push(service.into_entry());
+        self.root = self.root.service(service);
         self
     }
 
     /// Assembles the document, checks it (parameters and body pointers of
-    /// every callback expression, unique operationIds, resolvable `$ref`s),
-    /// and serializes it once.
+    /// every callback expression, unique operationIds, declared security
+    /// schemes, resolvable `$ref`s), and serializes it once.
     ///
     /// Every problem found is reported at once. Call this in a unit test to
     /// run all the checks without starting a server.
     pub fn build(self) -> Result<ApiService, AssemblyError> {
-        let document = assembly::assemble(self.info, &self.entries)?;
+        let document = assembly::assemble(&self)?;
         let json = serde_json::to_vec(&document).expect("an OpenAPI document serializes");
         let docs = DocsSite::new(self.docs, &document.info.title, json.into());
         Ok(ApiService {
             document: Arc::new(document),
             docs,
-            entries: self.entries.into(),
+            entries: self.root.entries.into(),
         })
     }
 }
@@ -161,12 +291,43 @@ impl ApiScope {
         ApiScope {
             prefix: prefix.into(),
             entries: Vec::new(),
+            shared: Shared::default(),
         }
     }
 
     /// Mounts an annotated handler or a nested scope.
     pub fn service(mut self, service: impl ApiServiceFactory) -> Self {
         self.entries.push(service.into_entry());
+        self
+    }
+
+    /// Attaches a callback group to every operation of the scope, after the
+    /// groups of enclosing scopes and before the operations' own: pass
+    /// `my_callbacks::CALLBACK_GROUP`.
+    pub fn callbacks(mut self, group: &'static CallbackGroup) -> Self {
+        self.shared.callbacks.push(group);
+        self
+    }
+
+    /// Requires `scheme` (with `scopes`) of every operation of the scope
+    /// that does not say otherwise; calling it again adds an alternative.
+    pub fn security(mut self, scheme: &str, scopes: &[&str]) -> Self {
+        self.shared
+            .security
+            .get_or_insert_with(Vec::new)
+            .push(requirement(scheme, scopes));
+        self
+    }
+
+    /// Documents a JSON `default` response (any status not listed) for every
+    /// operation of the scope that does not declare one.
+    pub fn default_response<T: JsonSchema>(mut self, description: &str) -> Self {
+        let description = description.to_owned();
+        self.shared.default_responses.push(DefaultResponse {
+            describe: Arc::new(move |operation| {
+                operation.default_json_response::<T>(&description);
+            }),
+        });
         self
     }
 

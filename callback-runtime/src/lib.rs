@@ -21,14 +21,19 @@ pub mod serve;
 
 pub use api::{Api, ApiScope, ApiService};
 pub use assembly::AssemblyError;
-pub use callback_macros::{callbacks, delete, get, head, options, patch, post, put, trace};
-pub use describe::{ApiInput, ApiOutput, OperationBuilder};
+pub use callback_macros::{
+    callbacks, delete, get, head, options, patch, post, put, trace, webhooks,
+};
+pub use describe::{ApiInput, ApiOutput, CallbackGroup, OperationBuilder};
+pub use serve::extract::{Cookies, Headers};
 pub use serve::validation::{HttpValidationError, LocationItem, ValidationError};
 
 /// Support for the generated code; not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::describe::{ApiOperation, CallbackGroup, CallbackSpec, Method, OperationSpec};
+    pub use crate::describe::{
+        ApiOperation, CallbackGroup, CallbackSpec, GroupKind, Method, OperationSpec,
+    };
     pub use actix_web;
 
     /// Whether `names` contains `name` (in `const` assertions).

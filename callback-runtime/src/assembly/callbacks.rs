@@ -1,7 +1,7 @@
 //! Attach callback groups to their operations: resolve FastAPI shorthands,
 //! check every expression against the operation, and place each callback
 //! inline (group used by one operation) or in `components/callbacks`
-//! (group shared by several).
+//! (group shared by several). Also builds the document's `webhooks`.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -9,11 +9,17 @@ use callback_expr::{Expression, Source, Template};
 use schemars::SchemaGenerator;
 use serde_json::Value;
 
-use super::{schema_pointer, Mounted};
-use crate::describe::{CallbackGroup, CallbackSpec, OperationBuilder};
-use crate::openapi::{Callback, Components, Operation, ParameterIn, RefOr, Response};
+use super::{schema_pointer, security_requirements, Mounted};
+use crate::describe::{
+    summary_and_description, CallbackGroup, CallbackSpec, GroupKind, OperationBuilder,
+};
+use crate::openapi::{Callback, Components, Operation, ParameterIn, PathItem, RefOr, Response};
 
 type Described<'m> = (String, &'m Mounted, Operation);
+
+/// How deep callbacks of callbacks may nest (a group that reaches itself
+/// again is reported instead of recursing forever).
+const MAX_NESTING: usize = 8;
 
 pub(super) fn attach(
     generator: &mut SchemaGenerator,
@@ -23,44 +29,142 @@ pub(super) fn attach(
 ) {
     let mut uses: HashMap<(&str, &str), usize> = HashMap::new();
     for (_, m, _) in operations.iter() {
-        for group in m.spec.callbacks {
+        for group in m.callback_groups() {
             *uses.entry(group_key(group)).or_default() += 1;
         }
     }
     for (path, m, operation) in operations.iter_mut() {
-        let parent = format!(
-            "operation `{}` (`{} {path}`)",
-            m.spec.handler,
-            m.spec.method.as_str().to_uppercase()
-        );
-        for group in m.spec.callbacks {
+        let parent = m.name(path);
+        for group in m.callback_groups() {
             let shared = uses[&group_key(group)] > 1;
-            for spec in group.callbacks {
-                let context = Context {
-                    parent: &parent,
-                    group,
-                    spec,
-                };
-                let Some(callback) = describe_callback(generator, operation, &context, problems)
-                else {
-                    continue;
-                };
-                let entry = if shared {
-                    share(components, spec.name, callback, &context, problems)
-                } else {
-                    RefOr::Item(callback)
-                };
-                if operation
-                    .callbacks
-                    .insert(spec.name.to_owned(), entry)
-                    .is_some()
-                {
-                    problems.push(format!(
-                        "{parent} has two callbacks named `{}`; rename one of them",
-                        spec.name
-                    ));
-                }
+            attach_group(
+                generator,
+                operation,
+                &parent,
+                group,
+                shared,
+                Some(&mut *components),
+                0,
+                problems,
+            );
+        }
+    }
+}
+
+/// The document's `webhooks`: each webhook of each group, by name.
+pub(super) fn webhooks(
+    generator: &mut SchemaGenerator,
+    groups: &[&'static CallbackGroup],
+    problems: &mut Vec<String>,
+) -> BTreeMap<String, PathItem> {
+    let mut webhooks = BTreeMap::<String, PathItem>::new();
+    for group in groups {
+        if group.kind != GroupKind::Webhooks {
+            problems.push(format!(
+                "`Api::webhooks` takes a `#[webhooks]` group, but `{}` is a `#[callbacks]` group; attach it to operations with `callbacks = …`",
+                group.name
+            ));
+            continue;
+        }
+        for spec in group.callbacks {
+            let parent = format!("webhook `{}` of group `{}`", spec.name, group.name);
+            let mut operation = describe(generator, spec);
+            for nested in spec.callbacks {
+                attach_group(
+                    generator,
+                    &mut operation,
+                    &parent,
+                    nested,
+                    false,
+                    None,
+                    1,
+                    problems,
+                );
             }
+            let item = webhooks.entry(spec.url.to_owned()).or_default();
+            if item.insert(spec.method.as_str(), operation).is_some() {
+                problems.push(format!(
+                    "two webhooks are named `{}` with the method {}",
+                    spec.url,
+                    spec.method.as_str().to_uppercase()
+                ));
+            }
+        }
+    }
+    webhooks
+}
+
+/// Adds every callback of `group` to `operation`, checking its expressions
+/// against it; nested callbacks are attached to the callback operations in
+/// turn. Shared groups go to `components` when there are components to
+/// share them in (top level only).
+#[allow(clippy::too_many_arguments)]
+fn attach_group(
+    generator: &mut SchemaGenerator,
+    operation: &mut Operation,
+    parent: &str,
+    group: &'static CallbackGroup,
+    shared: bool,
+    components: Option<&mut Components>,
+    depth: usize,
+    problems: &mut Vec<String>,
+) {
+    if depth > MAX_NESTING {
+        problems.push(format!(
+            "the callbacks of {parent} nest more than {MAX_NESTING} levels deep: does group `{}` reach itself?",
+            group.name
+        ));
+        return;
+    }
+    if group.kind != GroupKind::Callbacks {
+        problems.push(format!(
+            "{parent} is given the `#[webhooks]` group `{}` as callbacks; document webhooks with `Api::webhooks`",
+            group.name
+        ));
+        return;
+    }
+    let mut components = components;
+    for spec in group.callbacks {
+        let cx = Context {
+            parent,
+            group,
+            spec,
+        };
+        let Some((url, mut callback_operation)) =
+            describe_callback(generator, operation, &cx, problems)
+        else {
+            continue;
+        };
+        let child = format!("callback `{}` of {parent}", spec.name);
+        for nested in spec.callbacks {
+            attach_group(
+                generator,
+                &mut callback_operation,
+                &child,
+                nested,
+                false,
+                None,
+                depth + 1,
+                problems,
+            );
+        }
+        let callback: Callback = BTreeMap::from([(
+            url,
+            BTreeMap::from([(spec.method.as_str(), callback_operation)]),
+        )]);
+        let entry = match components.as_deref_mut() {
+            Some(components) if shared => share(components, spec.name, callback, &cx, problems),
+            _ => RefOr::Item(callback),
+        };
+        if operation
+            .callbacks
+            .insert(spec.name.to_owned(), entry)
+            .is_some()
+        {
+            problems.push(format!(
+                "{parent} has two callbacks named `{}`; rename one of them",
+                spec.name
+            ));
         }
     }
 }
@@ -84,13 +188,35 @@ impl Context<'_> {
     }
 }
 
-/// The callback object (`{url: {method: operation}}`) for one operation.
+/// The operation of a callback or webhook request.
+fn describe(generator: &mut SchemaGenerator, spec: &CallbackSpec) -> Operation {
+    let mut builder = OperationBuilder::new(generator, Vec::new());
+    (spec.describe)(&mut builder);
+    let mut responses = std::mem::take(&mut builder.responses);
+    if responses.is_empty() {
+        responses.insert("200".into(), Response::empty("Successful Response"));
+    }
+    let (summary, description) = summary_and_description(spec.docs, spec.summary, spec.description);
+    Operation {
+        summary,
+        description,
+        operation_id: spec.operation_id.unwrap_or(spec.name).to_owned(),
+        request_body: builder.request_body.take(),
+        responses,
+        deprecated: spec.deprecated,
+        security: spec.security.map(security_requirements),
+        ..Operation::default()
+    }
+}
+
+/// The callback's URL in spec form, checked against `parent`, and its
+/// operation.
 fn describe_callback(
     generator: &mut SchemaGenerator,
     parent: &Operation,
     cx: &Context<'_>,
     problems: &mut Vec<String>,
-) -> Option<Callback> {
+) -> Option<(String, Operation)> {
     let template = match Template::parse_with(cx.spec.url, true) {
         Ok(template) => template,
         Err(e) => {
@@ -110,26 +236,7 @@ fn describe_callback(
     if problems.len() > before {
         return None;
     }
-
-    let mut builder = OperationBuilder::new(generator, Vec::new());
-    (cx.spec.describe)(&mut builder);
-    let mut responses = std::mem::take(&mut builder.responses);
-    if responses.is_empty() {
-        responses.insert("200".into(), Response::empty("Successful Response"));
-    }
-    let operation = Operation {
-        summary: cx.spec.summary.map(str::to_owned),
-        description: cx.spec.description.map(str::to_owned),
-        operation_id: cx.spec.operation_id.unwrap_or(cx.spec.name).to_owned(),
-        request_body: builder.request_body.take(),
-        responses,
-        deprecated: cx.spec.deprecated,
-        ..Operation::default()
-    };
-    Some(BTreeMap::from([(
-        resolved.to_string(),
-        BTreeMap::from([(cx.spec.method.as_str(), operation)]),
-    )]))
+    Some((resolved.to_string(), describe(generator, cx.spec)))
 }
 
 /// Puts a shared callback in `components/callbacks` and returns a reference
@@ -278,13 +385,10 @@ fn declared(
     } else {
         declared.join(", ")
     };
+    let kind = format!("{location:?}").to_lowercase();
     Err(cx.problem(
         expr,
-        format!(
-            "reads the {} parameter `{name}`, which the operation does not declare (its {} parameters: {listing})",
-            format!("{location:?}").to_lowercase(),
-            format!("{location:?}").to_lowercase()
-        ),
+        format!("reads the {kind} parameter `{name}`, which the operation does not declare (its {kind} parameters: {listing})"),
     ))
 }
 

@@ -10,9 +10,14 @@ use schemars::generate::SchemaSettings;
 use schemars::SchemaGenerator;
 use serde_json::Value;
 
-use crate::api::{Entry, EntryKind};
-use crate::describe::{OperationBuilder, OperationSpec};
-use crate::openapi::{Components, Info, OpenApi, Operation, Response, OPENAPI_VERSION};
+use crate::api::{Api, ApiScope, DefaultResponse, EntryKind, Shared};
+use crate::describe::{
+    summary_and_description, CallbackGroup, OperationBuilder, OperationSpec, SecuritySpec,
+};
+use crate::openapi::{
+    Callback, Components, OpenApi, Operation, PathItem, RefOr, Response, SecurityRequirement,
+    OPENAPI_VERSION,
+};
 use crate::serve::validation::HttpValidationError;
 
 pub(crate) const SCHEMA_REF_PREFIX: &str = "#/components/schemas/";
@@ -40,15 +45,39 @@ impl fmt::Display for AssemblyError {
 
 impl std::error::Error for AssemblyError {}
 
-/// A mounted operation with its full path.
+/// A mounted operation with its full path and what its scopes give it.
 pub(crate) struct Mounted {
     pub(crate) path: String,
     pub(crate) spec: OperationSpec,
+    /// Callback groups of the enclosing scopes, outermost first.
+    pub(crate) scope_callbacks: Vec<&'static CallbackGroup>,
+    /// Security of the innermost scope that sets it.
+    pub(crate) scope_security: Option<Vec<SecurityRequirement>>,
+    /// Default responses of the enclosing scopes, outermost first.
+    pub(crate) default_responses: Vec<DefaultResponse>,
 }
 
-pub(crate) fn assemble(info: Info, entries: &[Entry]) -> Result<OpenApi, AssemblyError> {
+impl Mounted {
+    /// Every callback group of the operation: its scopes' first, then its own.
+    pub(crate) fn callback_groups(&self) -> impl Iterator<Item = &'static CallbackGroup> + '_ {
+        self.scope_callbacks
+            .iter()
+            .copied()
+            .chain(self.spec.callbacks.iter().copied())
+    }
+
+    fn name(&self, path: &str) -> String {
+        format!(
+            "operation `{}` (`{} {path}`)",
+            self.spec.handler,
+            self.spec.method.as_str().to_uppercase()
+        )
+    }
+}
+
+pub(crate) fn assemble(api: &Api) -> Result<OpenApi, AssemblyError> {
     let mut mounted = Vec::new();
-    collect("", entries, &mut mounted);
+    collect("", &api.root, &Shared::default(), &mut mounted);
     let mut generator = SchemaGenerator::new(SchemaSettings::draft2020_12().with(|s| {
         s.definitions_path = "/components/schemas".into();
         s.meta_schema = None;
@@ -63,6 +92,7 @@ pub(crate) fn assemble(info: Info, entries: &[Entry]) -> Result<OpenApi, Assembl
         }
     }
 
+    let settings = &api.document;
     let mut components = Components::default();
     callbacks::attach(
         &mut generator,
@@ -70,8 +100,9 @@ pub(crate) fn assemble(info: Info, entries: &[Entry]) -> Result<OpenApi, Assembl
         &mut components,
         &mut problems,
     );
+    let webhooks = callbacks::webhooks(&mut generator, &settings.webhooks, &mut problems);
 
-    let mut paths = BTreeMap::<String, crate::openapi::PathItem>::new();
+    let mut paths = BTreeMap::<String, PathItem>::new();
     let mut ids = OperationIds::default();
     for (path, m, operation) in operations {
         let method = m.spec.method.as_str();
@@ -81,11 +112,7 @@ pub(crate) fn assemble(info: Info, entries: &[Entry]) -> Result<OpenApi, Assembl
             m.spec.handler
         );
         ids.claim(&operation.operation_id, name, &mut problems);
-        for (callback_name, callback) in &operation.callbacks {
-            if let crate::openapi::RefOr::Item(callback) = callback {
-                ids.claim_callback(callback_name, callback, &mut problems);
-            }
-        }
+        ids.claim_callbacks(&operation, &mut problems);
         let item = paths.entry(path.clone()).or_default();
         if item.insert(method, operation).is_some() {
             problems.push(format!(
@@ -94,17 +121,39 @@ pub(crate) fn assemble(info: Info, entries: &[Entry]) -> Result<OpenApi, Assembl
             ));
         }
     }
+    for (name, item) in &webhooks {
+        for (method, operation) in item {
+            let owner = format!("webhook `{name}` (`{}`)", method.to_uppercase());
+            ids.claim(&operation.operation_id, owner, &mut problems);
+            ids.claim_callbacks(operation, &mut problems);
+        }
+    }
     for (callback_name, callback) in &components.callbacks {
         ids.claim_callback(callback_name, callback, &mut problems);
     }
 
+    for (name, scheme) in &settings.security_schemes {
+        if components
+            .security_schemes
+            .insert(name.clone(), scheme.clone())
+            .is_some()
+        {
+            problems.push(format!("the security scheme `{name}` is declared twice"));
+        }
+    }
     components.schemas = generator.take_definitions(true);
     let document = OpenApi {
         openapi: OPENAPI_VERSION,
-        info,
+        info: settings.info.clone(),
+        servers: settings.servers.clone(),
         paths,
+        webhooks,
         components,
+        security: settings.security.clone(),
+        tags: settings.tags.clone(),
+        external_docs: settings.external_docs.clone(),
     };
+    check_security(&document, &mut problems);
     check_references(&document, &mut problems);
     if problems.is_empty() {
         Ok(document)
@@ -113,16 +162,37 @@ pub(crate) fn assemble(info: Info, entries: &[Entry]) -> Result<OpenApi, Assembl
     }
 }
 
-fn collect(prefix: &str, entries: &[Entry], out: &mut Vec<Mounted>) {
-    for entry in entries {
+fn collect(prefix: &str, scope: &ApiScope, outer: &Shared, out: &mut Vec<Mounted>) {
+    let shared = Shared {
+        callbacks: outer
+            .callbacks
+            .iter()
+            .chain(&scope.shared.callbacks)
+            .copied()
+            .collect(),
+        security: scope
+            .shared
+            .security
+            .clone()
+            .or_else(|| outer.security.clone()),
+        default_responses: outer
+            .default_responses
+            .iter()
+            .chain(&scope.shared.default_responses)
+            .cloned()
+            .collect(),
+    };
+    let prefix = format!("{prefix}{}", scope.prefix());
+    for entry in scope.entries() {
         match &entry.0 {
             EntryKind::Operation(op) => out.push(Mounted {
                 path: format!("{prefix}{}", op.spec.path),
                 spec: op.spec,
+                scope_callbacks: shared.callbacks.clone(),
+                scope_security: shared.security.clone(),
+                default_responses: shared.default_responses.clone(),
             }),
-            EntryKind::Scope(scope) => {
-                collect(&format!("{prefix}{}", scope.prefix()), scope.entries(), out)
-            }
+            EntryKind::Scope(inner) => collect(&prefix, inner, &shared, out),
         }
     }
 }
@@ -189,12 +259,13 @@ fn describe_operation(
     let spec = &m.spec;
     let mut builder = OperationBuilder::new(generator, path_names(path));
     (spec.describe)(&mut builder);
-    let name = format!(
-        "operation `{}` (`{} {path}`)",
-        spec.handler,
-        spec.method.as_str().to_uppercase()
-    );
+    if !builder.responses.contains_key("default") {
+        for default in &m.default_responses {
+            (default.describe)(&mut builder);
+        }
+    }
     if !builder.errors.is_empty() {
+        let name = m.name(path);
         return Err(builder
             .errors
             .iter()
@@ -202,24 +273,83 @@ fn describe_operation(
             .collect());
     }
     let mut responses = std::mem::take(&mut builder.responses);
-    if responses.is_empty() {
+    if !responses.keys().any(|k| k != "default") {
         responses.insert("200".into(), Response::empty("Successful Response"));
     }
     if builder.validates_input {
         let schema = builder.schema_for::<HttpValidationError>();
         responses.insert("422".into(), Response::json("Validation Error", schema));
     }
+    let (summary, description) = summary_and_description(spec.docs, spec.summary, spec.description);
     Ok(Operation {
         tags: spec.tags.iter().map(|t| (*t).to_owned()).collect(),
-        summary: spec.summary.map(str::to_owned),
-        description: spec.description.map(str::to_owned),
+        summary,
+        description,
         operation_id: spec.operation_id.unwrap_or(spec.handler).to_owned(),
         parameters: std::mem::take(&mut builder.parameters),
         request_body: builder.request_body.take(),
         responses,
         callbacks: BTreeMap::new(),
         deprecated: spec.deprecated,
+        security: spec
+            .security
+            .map(security_requirements)
+            .or_else(|| m.scope_security.clone()),
     })
+}
+
+/// The document's form of a `security(…)` attribute.
+pub(crate) fn security_requirements(spec: SecuritySpec) -> Vec<SecurityRequirement> {
+    spec.iter()
+        .map(|(scheme, scopes)| {
+            SecurityRequirement::from([(
+                (*scheme).to_owned(),
+                scopes.iter().map(|s| (*s).to_owned()).collect(),
+            )])
+        })
+        .collect()
+}
+
+/// Every security requirement must name a declared scheme.
+fn check_security(document: &OpenApi, problems: &mut Vec<String>) {
+    let declared = &document.components.security_schemes;
+    let mut check = |requirements: &[SecurityRequirement], place: &str| {
+        for name in requirements.iter().flat_map(|r| r.keys()) {
+            if !declared.contains_key(name) {
+                problems.push(format!(
+                    "{place} requires the security scheme `{name}`, which is not declared; \
+                     declare it with `Api::security_scheme(\"{name}\", …)`"
+                ));
+            }
+        }
+    };
+    check(&document.security, "the document");
+    let mut visit = Vec::new();
+    for (path, item) in &document.paths {
+        visit.push((format!("`{path}`"), item));
+    }
+    for (name, item) in &document.webhooks {
+        visit.push((format!("webhook `{name}`"), item));
+    }
+    for callbacks in document.components.callbacks.values() {
+        for (url, item) in callbacks {
+            visit.push((format!("callback `{url}`"), item));
+        }
+    }
+    while let Some((place, item)) = visit.pop() {
+        for (method, operation) in item {
+            if let Some(security) = &operation.security {
+                check(security, &format!("`{}` {place}", method.to_uppercase()));
+            }
+            for callback in operation.callbacks.values() {
+                if let RefOr::Item(callback) = callback {
+                    for (url, item) in callback {
+                        visit.push((format!("callback `{url}`"), item));
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Who uses each operationId, to report a collision naming both.
@@ -235,16 +365,21 @@ impl OperationIds {
         }
     }
 
-    fn claim_callback(
-        &mut self,
-        name: &str,
-        callback: &crate::openapi::Callback,
-        problems: &mut Vec<String>,
-    ) {
+    fn claim_callback(&mut self, name: &str, callback: &Callback, problems: &mut Vec<String>) {
         for (url, item) in callback {
             for (method, operation) in item {
                 let owner = format!("callback `{name}` (`{} {url}`)", method.to_uppercase());
                 self.claim(&operation.operation_id, owner, problems);
+                self.claim_callbacks(operation, problems);
+            }
+        }
+    }
+
+    /// The operationIds of an operation's inline callbacks, nested ones too.
+    fn claim_callbacks(&mut self, operation: &Operation, problems: &mut Vec<String>) {
+        for (name, callback) in &operation.callbacks {
+            if let RefOr::Item(callback) = callback {
+                self.claim_callback(name, callback, problems);
             }
         }
     }

@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::Value;
 
-use crate::openapi::{MediaType, Parameter, ParameterIn, RequestBody, Response};
+use crate::openapi::{Header, MediaType, Parameter, ParameterIn, RequestBody, Response};
 
 /// Collects the parameters, request body and responses of one operation
 /// while the document is assembled.
@@ -76,34 +76,66 @@ impl<'g> OperationBuilder<'g> {
         description: Option<&str>,
     ) -> &mut Self {
         let schema = self.schema_for::<T>();
-        self.responses.insert(
+        self.insert_response(
             status.to_string(),
             Response::json(describe_status(status, description), schema),
-        );
-        self
+        )
+    }
+
+    /// Adds the `default` response (any status not listed) with a JSON body
+    /// of schema `T`.
+    pub fn default_json_response<T: JsonSchema>(&mut self, description: &str) -> &mut Self {
+        let schema = self.schema_for::<T>();
+        self.insert_response("default".to_owned(), Response::json(description, schema))
     }
 
     /// Adds a response with a `text/plain` body.
     pub fn text_response(&mut self, status: u16, description: Option<&str>) -> &mut Self {
-        let mut response = Response::json(
-            describe_status(status, description),
-            serde_json::json!({"type": "string"}),
-        );
-        let media = response
+        let mut response = Response::empty(describe_status(status, description));
+        let schema = serde_json::json!({"type": "string"});
+        response
             .content
-            .remove("application/json")
-            .expect("just inserted");
-        response.content.insert("text/plain".to_owned(), media);
-        self.responses.insert(status.to_string(), response);
-        self
+            .insert("text/plain".to_owned(), MediaType { schema });
+        self.insert_response(status.to_string(), response)
     }
 
     /// Adds a response without a documented body.
     pub fn empty_response(&mut self, status: u16, description: Option<&str>) -> &mut Self {
-        self.responses.insert(
+        self.insert_response(
             status.to_string(),
             Response::empty(describe_status(status, description)),
-        );
+        )
+    }
+
+    /// Documents a header of the response for `status` (added before, by
+    /// the return type or `responses(…)`).
+    pub fn response_header(
+        &mut self,
+        status: u16,
+        name: &str,
+        description: Option<&str>,
+    ) -> &mut Self {
+        match self.responses.get_mut(&status.to_string()) {
+            Some(response) => {
+                response.headers.insert(
+                    name.to_owned(),
+                    Header {
+                        description: description.map(str::to_owned),
+                        schema: serde_json::json!({"type": "string"}),
+                    },
+                );
+            }
+            None => self.errors.push(format!(
+                "the header `{name}` is declared for the response {status}, which is not declared"
+            )),
+        }
+        self
+    }
+
+    /// Adds a response; a later one for the same status replaces the
+    /// earlier (explicit `responses(…)` win over the return type).
+    fn insert_response(&mut self, key: String, response: Response) -> &mut Self {
+        self.responses.insert(key, response);
         self
     }
 

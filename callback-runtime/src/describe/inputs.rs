@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 
 use super::OperationBuilder;
 use crate::openapi::{Parameter, ParameterIn};
-use crate::serve::extract::{ValidJson, ValidPath, ValidQuery};
+use crate::serve::extract::{Cookies, Headers, ValidJson, ValidPath, ValidQuery};
 
 /// A handler argument: how it is extracted and how it is documented.
 ///
@@ -108,6 +108,34 @@ impl<H: TypedHeader> ApiInput for web::Header<H> {
             required: true,
             schema: serde_json::json!({"type": "string"}),
         });
+    }
+}
+
+impl<T: DeserializeOwned + JsonSchema> ApiInput for Headers<T> {
+    type Extractor = Self;
+
+    fn from_extractor(extracted: Self) -> Self {
+        extracted
+    }
+
+    fn describe(operation: &mut OperationBuilder<'_>) {
+        operation
+            .parameters_from::<T>(ParameterIn::Header)
+            .validates_input();
+    }
+}
+
+impl<T: DeserializeOwned + JsonSchema> ApiInput for Cookies<T> {
+    type Extractor = Self;
+
+    fn from_extractor(extracted: Self) -> Self {
+        extracted
+    }
+
+    fn describe(operation: &mut OperationBuilder<'_>) {
+        operation
+            .parameters_from::<T>(ParameterIn::Cookie)
+            .validates_input();
     }
 }
 

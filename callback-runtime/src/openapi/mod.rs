@@ -4,10 +4,16 @@
 //! Schemas are JSON Schema 2020-12 values produced by `schemars`, kept as
 //! [`serde_json::Value`].
 
+mod metadata;
+mod security;
+
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 use serde_json::Value;
+
+pub use metadata::{Contact, ExternalDocs, License, Server, Tag};
+pub use security::{ApiKeyLocation, OAuthFlow, OAuthFlows, SecurityRequirement, SecurityScheme};
 
 /// The OpenAPI version this crate writes.
 pub const OPENAPI_VERSION: &str = "3.1.0";
@@ -19,11 +25,26 @@ pub struct OpenApi {
     pub openapi: &'static str,
     /// Title, version and description of the API.
     pub info: Info,
+    /// Where the API is served.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub servers: Vec<Server>,
     /// The mounted operations, by path template.
     pub paths: BTreeMap<String, PathItem>,
-    /// Reusable schemas and callbacks.
+    /// Requests the API sends on its own initiative, by name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub webhooks: BTreeMap<String, PathItem>,
+    /// Reusable schemas, callbacks and security schemes.
     #[serde(skip_serializing_if = "Components::is_empty")]
     pub components: Components,
+    /// Security required by every operation that does not say otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub security: Vec<SecurityRequirement>,
+    /// Tags with their descriptions, in display order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
+    /// Further documentation.
+    #[serde(rename = "externalDocs", skip_serializing_if = "Option::is_none")]
+    pub external_docs: Option<ExternalDocs>,
 }
 
 /// The `info` object.
@@ -36,6 +57,15 @@ pub struct Info {
     /// A longer description; CommonMark.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// A URL to the terms of service.
+    #[serde(rename = "termsOfService", skip_serializing_if = "Option::is_none")]
+    pub terms_of_service: Option<String>,
+    /// Who to contact about the API.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact: Option<Contact>,
+    /// The API's license.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub license: Option<License>,
 }
 
 /// The operations of one path, by lower-case HTTP method.
@@ -70,6 +100,10 @@ pub struct Operation {
     /// Whether the operation is deprecated.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub deprecated: bool,
+    /// Security for this operation: `None` inherits the document's, an
+    /// empty list means none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub security: Option<Vec<SecurityRequirement>>,
 }
 
 /// Where a parameter is read from.
@@ -124,9 +158,22 @@ pub struct MediaType {
 pub struct Response {
     /// Required by the specification.
     pub description: String,
+    /// Response headers by name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, Header>,
     /// Body schemas by media type; empty for a response without a body.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub content: BTreeMap<String, MediaType>,
+}
+
+/// A response header.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Header {
+    /// What the header carries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The header value's schema.
+    pub schema: Value,
 }
 
 /// A callback: the requests the API makes, keyed by their runtime-expression
@@ -143,11 +190,14 @@ pub struct Components {
     /// `#/components/callbacks/NAME`.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub callbacks: BTreeMap<String, Callback>,
+    /// Security schemes by name, used by security requirements.
+    #[serde(rename = "securitySchemes", skip_serializing_if = "BTreeMap::is_empty")]
+    pub security_schemes: BTreeMap<String, SecurityScheme>,
 }
 
 impl Components {
     fn is_empty(&self) -> bool {
-        self.schemas.is_empty() && self.callbacks.is_empty()
+        self.schemas.is_empty() && self.callbacks.is_empty() && self.security_schemes.is_empty()
     }
 }
 
@@ -170,6 +220,7 @@ impl Response {
     pub fn json(description: impl Into<String>, schema: Value) -> Self {
         Response {
             description: description.into(),
+            headers: BTreeMap::new(),
             content: BTreeMap::from([("application/json".to_owned(), MediaType { schema })]),
         }
     }
@@ -178,6 +229,7 @@ impl Response {
     pub fn empty(description: impl Into<String>) -> Self {
         Response {
             description: description.into(),
+            headers: BTreeMap::new(),
             content: BTreeMap::new(),
         }
     }

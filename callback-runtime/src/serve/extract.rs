@@ -27,6 +27,32 @@ pub struct ValidQuery<T>(pub T);
 #[derive(Debug)]
 pub struct ValidPath<T>(pub T);
 
+/// Request headers deserialized into `T`, each field a documented header
+/// parameter. Header names are matched in lower case: name the fields (or
+/// `#[serde(rename = "x-request-id")]` them) in lower case.
+///
+/// ```
+/// use callback_runtime::serve::extract::Headers;
+///
+/// #[derive(serde::Deserialize, schemars::JsonSchema)]
+/// struct Tracing {
+///     /// Correlates the request with the caller's logs.
+///     #[serde(rename = "x-request-id")]
+///     request_id: Option<String>,
+/// }
+///
+/// async fn handler(headers: Headers<Tracing>) -> String {
+///     headers.0.request_id.unwrap_or_default()
+/// }
+/// ```
+#[derive(Debug)]
+pub struct Headers<T>(pub T);
+
+/// Request cookies deserialized into `T`, each field a documented cookie
+/// parameter.
+#[derive(Debug)]
+pub struct Cookies<T>(pub T);
+
 impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
     type Error = actix_web::Error;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
@@ -138,5 +164,63 @@ impl<T: DeserializeOwned> FromRequest for ValidPath<T> {
             }
             .into()
         }))
+    }
+}
+
+/// Deserializes name/value pairs as a query string would be (numbers and
+/// booleans parsed from text); `part` names them in errors.
+fn from_pairs<'a, T: DeserializeOwned>(
+    part: &str,
+    pairs: impl Iterator<Item = (&'a str, &'a str)>,
+) -> Result<T, HttpValidationError> {
+    let encoded = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    serde_urlencoded::from_str(&encoded).map_err(|_| {
+        let deserializer =
+            serde_urlencoded::Deserializer::new(form_urlencoded::parse(encoded.as_bytes()));
+        match serde_path_to_error::deserialize::<_, T>(deserializer) {
+            Ok(_) => HttpValidationError::single(
+                vec![LocationItem::Name(part.into())],
+                "Invalid value",
+                "invalid_value",
+            ),
+            Err(e) => {
+                HttpValidationError::from_serde(part, e.path(), &e.inner().to_string(), false)
+            }
+        }
+    })
+}
+
+impl<T: DeserializeOwned> FromRequest for Headers<T> {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let pairs = req
+            .headers()
+            .iter()
+            .filter_map(|(name, value)| value.to_str().ok().map(|v| (name.as_str(), v)));
+        ready(from_pairs("header", pairs).map(Headers).map_err(Into::into))
+    }
+}
+
+impl<T: DeserializeOwned> FromRequest for Cookies<T> {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let cookies = req
+            .headers()
+            .get_all(actix_web::http::header::COOKIE)
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.split_once('='))
+            .map(|(name, value)| (name.trim(), value.trim()));
+        ready(
+            from_pairs("cookie", cookies)
+                .map(Cookies)
+                .map_err(Into::into),
+        )
     }
 }
