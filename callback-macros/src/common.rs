@@ -19,7 +19,7 @@ pub fn describe_response(response: &ResponseArg) -> TokenStream {
         Some(ty) => {
             quote_spanned!(ty.span()=> __operation.json_response::<#ty>(#status, #description);)
         }
-        None => quote!(__operation.empty_response(#status, #description);),
+        None => quote!(__operation.amend_response(#status, #description);),
     };
     let headers = response.headers.iter().map(|(name, text)| {
         let text = option_str(text.as_ref().map(syn::LitStr::value));

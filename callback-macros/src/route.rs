@@ -252,6 +252,7 @@ impl Route {
                 fn register(self, __config: &mut #actix::dev::AppService) {
                     #func
 
+                    #[allow(deprecated)]
                     async fn __handler(#(#wrapper_args),*) #output {
                         #name(#(#call_args),*).await
                     }

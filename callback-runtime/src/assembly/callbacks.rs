@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use callback_expr::{Expression, Source, Template};
+use indexmap::IndexMap;
 use schemars::SchemaGenerator;
 use serde_json::Value;
 
@@ -13,7 +14,7 @@ use super::{schema_pointer, security_requirements, Mounted};
 use crate::describe::{
     summary_and_description, CallbackGroup, CallbackSpec, GroupKind, OperationBuilder,
 };
-use crate::openapi::{Callback, Components, Operation, ParameterIn, PathItem, RefOr, Response};
+use crate::openapi::{Callback, Components, Operation, ParameterIn, PathItem, RefOr};
 
 type Described<'m> = (String, &'m Mounted, Operation);
 
@@ -56,8 +57,8 @@ pub(super) fn webhooks(
     generator: &mut SchemaGenerator,
     groups: &[&'static CallbackGroup],
     problems: &mut Vec<String>,
-) -> BTreeMap<String, PathItem> {
-    let mut webhooks = BTreeMap::<String, PathItem>::new();
+) -> IndexMap<String, PathItem> {
+    let mut webhooks = IndexMap::<String, PathItem>::new();
     for group in groups {
         if group.kind != GroupKind::Webhooks {
             problems.push(format!(
@@ -192,10 +193,7 @@ impl Context<'_> {
 fn describe(generator: &mut SchemaGenerator, spec: &CallbackSpec) -> Operation {
     let mut builder = OperationBuilder::new(generator, Vec::new());
     (spec.describe)(&mut builder);
-    let mut responses = std::mem::take(&mut builder.responses);
-    if responses.is_empty() {
-        responses.insert("200".into(), Response::empty("Successful Response"));
-    }
+    let responses = builder.take_responses();
     let (summary, description) = summary_and_description(spec.docs, spec.summary, spec.description);
     Operation {
         summary,

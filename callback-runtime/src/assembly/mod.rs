@@ -6,6 +6,8 @@ mod schema_pointer;
 use std::collections::BTreeMap;
 use std::fmt;
 
+use indexmap::IndexMap;
+
 use schemars::generate::SchemaSettings;
 use schemars::SchemaGenerator;
 use serde_json::Value;
@@ -102,7 +104,7 @@ pub(crate) fn assemble(api: &Api) -> Result<OpenApi, AssemblyError> {
     );
     let webhooks = callbacks::webhooks(&mut generator, &settings.webhooks, &mut problems);
 
-    let mut paths = BTreeMap::<String, PathItem>::new();
+    let mut paths = IndexMap::<String, PathItem>::new();
     let mut ids = OperationIds::default();
     for (path, m, operation) in operations {
         let method = m.spec.method.as_str();
@@ -141,7 +143,10 @@ pub(crate) fn assemble(api: &Api) -> Result<OpenApi, AssemblyError> {
             problems.push(format!("the security scheme `{name}` is declared twice"));
         }
     }
-    components.schemas = generator.take_definitions(true);
+    // Schemas by name, so that the document reads like an index.
+    let mut schemas: Vec<_> = generator.take_definitions(true).into_iter().collect();
+    schemas.sort_by(|a, b| a.0.cmp(&b.0));
+    components.schemas = schemas.into_iter().collect();
     let document = OpenApi {
         openapi: OPENAPI_VERSION,
         info: settings.info.clone(),
@@ -272,10 +277,7 @@ fn describe_operation(
             .map(|e| format!("{name}: {e}"))
             .collect());
     }
-    let mut responses = std::mem::take(&mut builder.responses);
-    if !responses.keys().any(|k| k != "default") {
-        responses.insert("200".into(), Response::empty("Successful Response"));
-    }
+    let mut responses = builder.take_responses();
     if builder.validates_input {
         let schema = builder.schema_for::<HttpValidationError>();
         responses.insert("422".into(), Response::json("Validation Error", schema));
@@ -289,7 +291,7 @@ fn describe_operation(
         parameters: std::mem::take(&mut builder.parameters),
         request_body: builder.request_body.take(),
         responses,
-        callbacks: BTreeMap::new(),
+        callbacks: Default::default(),
         deprecated: spec.deprecated,
         security: spec
             .security

@@ -18,6 +18,9 @@ pub struct OperationBuilder<'g> {
     pub(crate) parameters: Vec<Parameter>,
     pub(crate) request_body: Option<RequestBody>,
     pub(crate) responses: BTreeMap<String, Response>,
+    /// A response kept only if no other is documented (see
+    /// [`OperationBuilder::fallback_response`]).
+    pub(crate) fallback: Option<(String, Response)>,
     pub(crate) validates_input: bool,
     pub(crate) errors: Vec<String>,
 }
@@ -30,6 +33,7 @@ impl<'g> OperationBuilder<'g> {
             parameters: Vec::new(),
             request_body: None,
             responses: BTreeMap::new(),
+            fallback: None,
             validates_input: false,
             errors: Vec::new(),
         }
@@ -105,6 +109,46 @@ impl<'g> OperationBuilder<'g> {
             status.to_string(),
             Response::empty(describe_status(status, description)),
         )
+    }
+
+    /// Documents a response without a body for `status`, used only when the
+    /// operation documents no other response: return types that say nothing
+    /// about the body (`HttpResponse`) give way to `responses(…)`.
+    pub fn fallback_response(&mut self, status: u16) -> &mut Self {
+        self.fallback = Some((
+            status.to_string(),
+            Response::empty(describe_status(status, None)),
+        ));
+        self
+    }
+
+    /// The responses, with the fallback when nothing else is documented,
+    /// and FastAPI's "200 Successful Response" when even that is missing.
+    pub(crate) fn take_responses(&mut self) -> BTreeMap<String, Response> {
+        let mut responses = std::mem::take(&mut self.responses);
+        if !responses.keys().any(|k| k != "default") {
+            let (status, response) = self
+                .fallback
+                .take()
+                .unwrap_or_else(|| ("200".to_owned(), Response::empty("Successful Response")));
+            responses.insert(status, response);
+        }
+        responses
+    }
+
+    /// Sets the description of the response for `status`, keeping its body
+    /// if one is already documented (by the return type); adds a response
+    /// without a body otherwise.
+    pub fn amend_response(&mut self, status: u16, description: Option<&str>) -> &mut Self {
+        match self.responses.get_mut(&status.to_string()) {
+            Some(response) => {
+                if let Some(description) = description {
+                    response.description = description.to_owned();
+                }
+                self
+            }
+            None => self.empty_response(status, description),
+        }
     }
 
     /// Documents a header of the response for `status` (added before, by

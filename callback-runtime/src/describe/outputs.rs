@@ -49,6 +49,6 @@ impl ApiOutput for () {
 
 impl<B> ApiOutput for HttpResponse<B> {
     fn describe(operation: &mut OperationBuilder<'_>, status: u16) {
-        operation.empty_response(status, None);
+        operation.fallback_response(status);
     }
 }

@@ -9,6 +9,7 @@ mod security;
 
 use std::collections::BTreeMap;
 
+use indexmap::IndexMap;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -28,11 +29,13 @@ pub struct OpenApi {
     /// Where the API is served.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub servers: Vec<Server>,
-    /// The mounted operations, by path template.
-    pub paths: BTreeMap<String, PathItem>,
-    /// Requests the API sends on its own initiative, by name.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub webhooks: BTreeMap<String, PathItem>,
+    /// The mounted operations, by path template, in the order they are
+    /// mounted.
+    pub paths: IndexMap<String, PathItem>,
+    /// Requests the API sends on its own initiative, by name, in the order
+    /// they are declared.
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub webhooks: IndexMap<String, PathItem>,
     /// Reusable schemas, callbacks and security schemes.
     #[serde(skip_serializing_if = "Components::is_empty")]
     pub components: Components,
@@ -94,9 +97,10 @@ pub struct Operation {
     pub request_body: Option<RequestBody>,
     /// Responses by status code.
     pub responses: BTreeMap<String, Response>,
-    /// Callbacks by name, inline or referring to `components/callbacks`.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub callbacks: BTreeMap<String, RefOr<Callback>>,
+    /// Callbacks by name, inline or referring to `components/callbacks`,
+    /// in the order they apply: enclosing scopes' groups first.
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub callbacks: IndexMap<String, RefOr<Callback>>,
     /// Whether the operation is deprecated.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub deprecated: bool,

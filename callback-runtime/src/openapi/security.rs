@@ -24,6 +24,10 @@ pub type SecurityRequirement = BTreeMap<String, Vec<String>>;
 /// ```
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(tag = "type")]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "built a few times at start-up; boxing would only complicate construction"
+)]
 pub enum SecurityScheme {
     /// A key in a header, query parameter or cookie.
     #[serde(rename = "apiKey")]

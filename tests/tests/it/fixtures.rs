@@ -419,13 +419,14 @@ fn query_parameters_follow_serde_attributes() {
     assert_eq!(
         summary,
         [
-            ("cursor".to_owned(), false),
             ("searchText".to_owned(), true),
-            ("sort".to_owned(), false)
-        ]
+            ("sort".to_owned(), false),
+            ("cursor".to_owned(), false)
+        ],
+        "in declaration order, flattened fields where the flattened struct is"
     );
     assert_eq!(
-        parameters[0]["description"],
+        parameters[2]["description"],
         "Where the previous page ended."
     );
     let addr = support::serve(service);

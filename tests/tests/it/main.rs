@@ -1,5 +1,6 @@
 //! Integration tests: one binary, one module per area.
 
+mod breadth;
 mod document;
 mod fixtures;
 mod http;
