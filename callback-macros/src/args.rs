@@ -225,7 +225,12 @@ impl ResponseArg {
                 let content;
                 parenthesized!(content in input);
                 while !content.is_empty() {
-                    let name: LitStr = content.parse()?;
+                    let name: LitStr = content.parse().map_err(|e| {
+                        syn::Error::new(
+                            e.span(),
+                            "expected a header name as a string, e.g. `headers(\"ETag\" = \"Version of the order\")`",
+                        )
+                    })?;
                     let text = if content.peek(Token![=]) {
                         Some(value(&content)?)
                     } else {
@@ -256,7 +261,12 @@ impl ResponseArg {
 
 impl Parse for SecurityArg {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let scheme: LitStr = input.parse()?;
+        let scheme: LitStr = input.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "expected a security scheme's name as a string, e.g. `security(\"bearer\", \"oauth\" = [\"read\"])`",
+            )
+        })?;
         let scopes = if input.peek(Token![=]) {
             input.parse::<Token![=]>()?;
             let content;

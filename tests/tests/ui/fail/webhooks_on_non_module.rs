@@ -1,0 +1,6 @@
+use callback_runtime::webhooks;
+
+#[webhooks]
+fn new_invoice() {}
+
+fn main() {}
