@@ -1,6 +1,7 @@
 //! Integration tests: one binary, one module per area.
 
 mod breadth;
+mod browser;
 mod document;
 mod fixtures;
 mod http;

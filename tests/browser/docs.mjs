@@ -1,0 +1,115 @@
+// Opens the docs pages of the test apps in headless Chromium and checks what
+// a person would look for. Usage:
+//   node docs.mjs <invoices base URL> <marketplace base URL> <screenshot dir>
+// Exits non-zero, with the reason on stderr, when a check fails or when a
+// page loads anything from outside the app that serves it.
+
+import { mkdirSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+
+const [invoices, marketplace, outDir] = process.argv.slice(2);
+if (!invoices || !marketplace || !outDir) {
+  console.error('usage: node docs.mjs <invoices URL> <marketplace URL> <screenshot dir>');
+  process.exit(2);
+}
+mkdirSync(outDir, { recursive: true });
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  ],
+});
+
+const failures = [];
+
+/** Opens `url` in a fresh context that records every request leaving the app's origin. */
+async function open(url) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const origin = new URL(url).origin;
+  const outside = [];
+  page.on('request', (request) => {
+    const target = request.url();
+    if (!target.startsWith(origin + '/') && !target.startsWith('data:') && !target.startsWith('blob:')) {
+      outside.push(target);
+    }
+  });
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(url, { waitUntil: 'networkidle' });
+  return { page, context, outside, errors };
+}
+
+async function check(name, url, steps) {
+  const { page, context, outside, errors } = await open(url);
+  try {
+    await steps(page);
+    await page.waitForLoadState('networkidle');
+    if (outside.length > 0) {
+      throw new Error(`loaded from outside the app: ${outside.join(', ')}`);
+    }
+    if (errors.length > 0) {
+      throw new Error(`script errors on the page: ${errors.join('; ')}`);
+    }
+    console.log(`ok: ${name}`);
+  } catch (error) {
+    failures.push(`${name}: ${error.message.split('\n')[0]}`);
+  } finally {
+    await page.screenshot({ path: `${outDir}/${name}.png`, fullPage: true });
+    await context.close();
+  }
+}
+
+async function expectVisible(locator, what) {
+  await locator.first().waitFor({ state: 'visible', timeout: 15000 }).catch(() => {
+    throw new Error(`${what} is not shown`);
+  });
+}
+
+await check('swagger-callbacks', `${invoices}/docs`, async (page) => {
+  await page.locator('.opblock-summary-control', { hasText: '/invoices/' }).click();
+  await page.locator('.tab-header .tab-item', { hasText: 'Callbacks' }).click();
+  const callbacks = page.locator('.callbacks-container');
+  await expectVisible(callbacks.locator('h2', { hasText: 'invoice_notification' }), 'the callback name');
+  const key = '{$request.query.callback_url}/invoices/{$request.body#/id}';
+  await expectVisible(callbacks.locator(`[data-path="${key}"]`), `the callback key ${key}`);
+  const operation = callbacks.locator('.opblock').first();
+  if ((await operation.locator('.opblock-summary-control').getAttribute('aria-expanded')) !== 'true') {
+    await operation.locator('.opblock-summary-control').click();
+  }
+  await expectVisible(operation.locator('.opblock-section-request-body'), 'the callback request body');
+  const example = operation.locator('.model-example').first();
+  await example.locator('button[data-name="model"]').click();
+  const model = example.locator('.model-box');
+  await expectVisible(model.locator('.json-schema-2020-12__title', { hasText: 'InvoiceEvent' }), 'the InvoiceEvent body schema');
+  await expectVisible(model.getByText('paid', { exact: true }), "InvoiceEvent's `paid` property");
+});
+
+await check('swagger-webhooks', `${marketplace}/docs`, async (page) => {
+  await expectVisible(page.getByRole('heading', { name: 'Webhooks' }), 'the Webhooks section');
+  const webhook = page.locator('.opblock', { has: page.locator('.opblock-summary-path', { hasText: 'newOrder' }) });
+  await expectVisible(webhook, 'the newOrder webhook');
+  await webhook.locator('.opblock-summary-control').click();
+  await expectVisible(webhook.locator('.opblock-section-request-body'), "the webhook's request body");
+  await expectVisible(webhook.getByText('A new order was placed anywhere on the marketplace.'), "the webhook's summary");
+});
+
+await check('redoc-callbacks', `${invoices}/redoc`, async (page) => {
+  await expectVisible(page.locator('h2', { hasText: 'Create an invoice.' }), 'the operation');
+  await expectVisible(page.locator('h3', { hasText: 'Callbacks' }), 'the Callbacks section');
+  const callback = page.getByText('Notify the client of an invoice event.', { exact: true });
+  await expectVisible(callback, 'the invoice_notification callback');
+  await callback.first().click();
+  await expectVisible(
+    page.getByText('{$request.query.callback_url}/invoices/{$request.body#/id}', { exact: false }),
+    'the callback key',
+  );
+});
+
+await browser.close();
+if (failures.length > 0) {
+  console.error(failures.join('\n'));
+  process.exit(1);
+}
