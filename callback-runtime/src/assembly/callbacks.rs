@@ -14,7 +14,9 @@ use super::{schema_pointer, security_requirements, Mounted};
 use crate::describe::{
     summary_and_description, CallbackGroup, CallbackSpec, GroupKind, OperationBuilder,
 };
-use crate::openapi::{Callback, Components, Operation, ParameterIn, PathItem, RefOr};
+use crate::openapi::{
+    Callback, Components, Operation, ParameterIn, PathItem, RefOr, OPTIONAL_EXPRESSIONS,
+};
 
 type Described<'m> = (String, &'m Mounted, Operation);
 
@@ -225,16 +227,33 @@ fn describe_callback(
             return None;
         }
     };
-    let before = problems.len();
+    let mut optional = Vec::new();
+    let mut failed = false;
     let resolved = template
-        .try_map(|expr| {
-            check(generator, parent, expr, cx).map_err(|problem| problems.push(problem))
+        .try_map(|expr| match check(generator, parent, expr, cx) {
+            Ok((resolved, maybe_missing)) => {
+                if maybe_missing {
+                    optional.push(Value::String(resolved.to_string()));
+                }
+                Ok(resolved)
+            }
+            Err(problem) => {
+                problems.push(problem);
+                failed = true;
+                Err(())
+            }
         })
         .ok()?;
-    if problems.len() > before {
+    if failed {
         return None;
     }
-    Some((resolved.to_string(), describe(generator, cx.spec)))
+    let mut operation = describe(generator, cx.spec);
+    if !optional.is_empty() {
+        operation
+            .extensions
+            .insert(OPTIONAL_EXPRESSIONS.to_owned(), Value::Array(optional));
+    }
+    Some((resolved.to_string(), operation))
 }
 
 /// Puts a shared callback in `components/callbacks` and returns a reference
@@ -264,13 +283,13 @@ fn share(
 }
 
 /// Checks one expression against the parent operation and returns its spec
-/// form (shorthands resolved).
+/// form (shorthands resolved) and whether its value may be missing.
 fn check(
     generator: &SchemaGenerator,
     parent: &Operation,
     expr: &Expression,
     cx: &Context<'_>,
-) -> Result<Expression, String> {
+) -> Result<(Expression, bool), String> {
     match expr {
         Expression::Shorthand(name) => {
             let found: Vec<_> = parent
@@ -279,7 +298,10 @@ fn check(
                 .filter(|p| parameter_matches(p.location, &p.name, name))
                 .collect();
             match found.as_slice() {
-                [one] => Ok(Expression::Request(source(one.location, &one.name))),
+                [one] => Ok((
+                    Expression::Request(source(one.location, &one.name)),
+                    !one.required,
+                )),
                 [] => Err(cx.problem(
                     expr,
                     format!(
@@ -314,7 +336,7 @@ fn check(
                 ));
             };
             pointer_in(generator, &body.schema, pointer.tokens())
-                .map(|()| expr.clone())
+                .map(|optional| (expr.clone(), optional))
                 .map_err(|what| cx.problem(expr, what))
         }
         Expression::Response(Source::Body(pointer)) => {
@@ -333,13 +355,18 @@ fn check(
             let mut last = String::new();
             for schema in schemas {
                 match pointer_in(generator, schema, pointer.tokens()) {
-                    Ok(()) => return Ok(expr.clone()),
+                    // Which response the API gives is not known in advance.
+                    Ok(optional) => {
+                        return Ok((expr.clone(), optional || parent.responses.len() > 1))
+                    }
                     Err(what) => last = what,
                 }
             }
             Err(cx.problem(expr, last))
         }
-        _ => Ok(expr.clone()),
+        // A response header is not declared by the operation: it may be absent.
+        Expression::Response(Source::Header(_)) => Ok((expr.clone(), true)),
+        _ => Ok((expr.clone(), false)),
     }
 }
 
@@ -364,13 +391,13 @@ fn declared(
     name: &str,
     expr: &Expression,
     cx: &Context<'_>,
-) -> Result<Expression, String> {
-    if parent
+) -> Result<(Expression, bool), String> {
+    if let Some(parameter) = parent
         .parameters
         .iter()
-        .any(|p| p.location == location && parameter_matches(location, &p.name, name))
+        .find(|p| p.location == location && parameter_matches(location, &p.name, name))
     {
-        return Ok(expr.clone());
+        return Ok((expr.clone(), !parameter.required));
     }
     let declared: Vec<String> = parent
         .parameters
@@ -394,7 +421,7 @@ fn pointer_in(
     generator: &SchemaGenerator,
     schema: &Value,
     tokens: &[String],
-) -> Result<(), String> {
+) -> Result<bool, String> {
     schema_pointer::resolve(generator.definitions(), schema, tokens).map_err(|u| {
         let in_type = u
             .in_type

@@ -297,6 +297,7 @@ fn describe_operation(
             .security
             .map(security_requirements)
             .or_else(|| m.scope_security.clone()),
+        extensions: BTreeMap::new(),
     })
 }
 

@@ -108,7 +108,16 @@ pub struct Operation {
     /// empty list means none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub security: Option<Vec<SecurityRequirement>>,
+    /// Specification extensions (`x-…`), such as
+    /// `x-optional-expressions` on a callback request.
+    #[serde(flatten)]
+    pub extensions: BTreeMap<String, Value>,
 }
+
+/// The extension listing the expressions of a callback's URL that may have
+/// no value (an optional parameter, a body property that is not required):
+/// when one is missing, the callback cannot be sent.
+pub const OPTIONAL_EXPRESSIONS: &str = "x-optional-expressions";
 
 /// Where a parameter is read from.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -30,6 +30,11 @@ fn callback_is_keyed_by_a_spec_valid_expression() {
     let operation = &callbacks["invoice_notification"][keys[0]]["post"];
     assert_eq!(operation["operationId"], "invoice_notification");
     assert_eq!(
+        operation["x-optional-expressions"],
+        json!(["$request.query.callback_url"]),
+        "the callback is only sent when the optional callback_url is given"
+    );
+    assert_eq!(
         operation["summary"],
         "Notify the client of an invoice event."
     );
