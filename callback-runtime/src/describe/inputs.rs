@@ -51,7 +51,7 @@ pub trait ApiInput: Sized {
     fn describe(operation: &mut OperationBuilder<'_>);
 }
 
-impl<T: DeserializeOwned + JsonSchema + 'static> ApiInput for web::Json<T> {
+impl<T: DeserializeOwned + JsonSchema> ApiInput for web::Json<T> {
     type Extractor = ValidJson<T>;
     const OPAQUE_PARAMETERS: bool = false;
 

@@ -6,7 +6,9 @@
 //! through `serde_path_to_error`, to find where the problem is.
 
 use std::future::{ready, Future, Ready};
+use std::marker::PhantomData;
 use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use actix_web::dev::Payload;
 use actix_web::http::header::CONTENT_TYPE;
@@ -53,25 +55,59 @@ pub struct Headers<T>(pub T);
 #[derive(Debug)]
 pub struct Cookies<T>(pub T);
 
-impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
+impl<T: DeserializeOwned> FromRequest for ValidJson<T> {
     type Error = actix_web::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+    type Future = ValidJsonFuture<T>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        if let Some(problem) = content_type_problem(req) {
-            return Box::pin(ready(Err(problem.into())));
+        let state = match content_type_problem(req) {
+            Some(problem) => JsonState::Rejected(Some(problem)),
+            None => JsonState::Reading(web::Bytes::from_request(req, payload)),
+        };
+        ValidJsonFuture {
+            state,
+            target: PhantomData,
         }
-        let bytes = web::Bytes::from_request(req, payload);
-        Box::pin(async move {
-            let bytes = bytes.await.map_err(|e| {
-                HttpValidationError::single(
-                    vec![LocationItem::Name("body".into())],
-                    e.to_string(),
-                    "payload",
-                )
-            })?;
-            parse_json(&bytes).map(ValidJson).map_err(Into::into)
-        })
+    }
+}
+
+/// The future of [`ValidJson`]: reads the body, then deserializes it. Not
+/// boxed, so extraction costs what actix-web's own `Json` costs.
+pub struct ValidJsonFuture<T> {
+    state: JsonState,
+    target: PhantomData<fn() -> T>,
+}
+
+enum JsonState {
+    Reading(<web::Bytes as FromRequest>::Future),
+    Rejected(Option<HttpValidationError>),
+}
+
+impl<T: DeserializeOwned> Future for ValidJsonFuture<T> {
+    type Output = Result<ValidJson<T>, actix_web::Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut self.state {
+            JsonState::Rejected(problem) => {
+                let problem = problem.take().expect("polled after completion");
+                Poll::Ready(Err(problem.into()))
+            }
+            JsonState::Reading(body) => Pin::new(body).poll(cx).map(|bytes| {
+                let bytes = bytes.map_err(|e| {
+                    let status = e.as_response_error().status_code();
+                    let body = HttpValidationError::single(
+                        vec![LocationItem::Name("body".into())],
+                        e.to_string(),
+                        "payload",
+                    );
+                    actix_web::error::InternalError::from_response(
+                        e,
+                        actix_web::HttpResponse::build(status).json(body),
+                    )
+                })?;
+                parse_json(&bytes).map(ValidJson).map_err(Into::into)
+            }),
+        }
     }
 }
 

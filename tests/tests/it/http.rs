@@ -116,6 +116,20 @@ fn non_json_content_type_is_422() {
 }
 
 #[test]
+fn oversized_body_is_413_with_a_json_body() {
+    // actix-web's PayloadConfig limit (256 KiB by default) applies.
+    let big = format!(
+        r#"{{"id": "inv-1", "customer": "Ada", "total": 1, "title": "{}"}}"#,
+        "x".repeat(300_000)
+    );
+    let response = post_invoice("", &big);
+    assert_eq!(response.status, 413, "{}", response.text());
+    let body = response.json();
+    assert_eq!(body["detail"][0]["loc"], json!(["body"]));
+    assert_eq!(body["detail"][0]["type"], "payload");
+}
+
+#[test]
 fn the_422_body_matches_the_documented_schema() {
     let response = post_invoice("", r#"{"total": []}"#);
     assert_eq!(response.status, 422);
