@@ -340,29 +340,36 @@ fn check(
                 .map_err(|what| cx.problem(expr, what))
         }
         Expression::Response(Source::Body(pointer)) => {
-            let schemas: Vec<&Value> = parent
+            // Success responses first: the error names what a client expects.
+            let mut schemas: Vec<(&String, &Value)> = parent
                 .responses
-                .values()
-                .filter_map(|r| r.content.get("application/json"))
-                .map(|m| &m.schema)
+                .iter()
+                .filter_map(|(status, r)| {
+                    r.content
+                        .get("application/json")
+                        .map(|m| (status, &m.schema))
+                })
                 .collect();
+            schemas.sort_by_key(|(status, _)| !status.starts_with('2'));
             if schemas.is_empty() {
                 return Err(cx.problem(
                     expr,
                     "reads the response body, but the operation declares no JSON response",
                 ));
             }
-            let mut last = String::new();
-            for schema in schemas {
+            let mut first_error = None;
+            for (_, schema) in schemas {
                 match pointer_in(generator, schema, pointer.tokens()) {
                     // Which response the API gives is not known in advance.
                     Ok(optional) => {
                         return Ok((expr.clone(), optional || parent.responses.len() > 1))
                     }
-                    Err(what) => last = what,
+                    Err(what) => {
+                        first_error.get_or_insert(what);
+                    }
                 }
             }
-            Err(cx.problem(expr, last))
+            Err(cx.problem(expr, first_error.unwrap_or_default()))
         }
         // A response header is not declared by the operation: it may be absent.
         Expression::Response(Source::Header(_)) => Ok((expr.clone(), true)),

@@ -474,3 +474,100 @@ fn docs_site_paths_are_configurable() {
         404
     );
 }
+
+#[derive(Deserialize, JsonSchema)]
+pub struct TraceHeaders {
+    #[serde(rename = "x-callback-url")]
+    pub callback_url: String,
+}
+
+#[callbacks]
+pub mod header_callbacks {
+    use super::*;
+
+    /// Reads a header with other capitalisation than declared.
+    #[post("{$request.header.X-Callback-URL}/done")]
+    fn done(body: StatusEvent);
+}
+
+/// Header names are case-insensitive.
+#[post("/traced", callbacks = header_callbacks)]
+async fn traced(headers: callback_runtime::Headers<TraceHeaders>) -> web::Json<Ack> {
+    let _ = headers;
+    web::Json(Ack { ok: true })
+}
+
+#[test]
+fn header_expressions_ignore_case() {
+    let service = Api::new("t", "1")
+        .service(traced)
+        .build()
+        .expect("X-Callback-URL matches x-callback-url");
+    let doc = serde_json::to_value(service.document()).unwrap();
+    let keys: Vec<&String> = doc["paths"]["/traced"]["post"]["callbacks"]["done"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(keys, ["{$request.header.X-Callback-URL}/done"]);
+}
+
+#[callbacks]
+pub mod response_callbacks {
+    use super::*;
+
+    /// Reads the response body.
+    #[post("https://hooks.example.com/{$response.body#/ok}/{$response.body#/missing}")]
+    fn answered(body: StatusEvent);
+}
+
+/// The response has `ok` but no `missing`.
+#[post("/answered", callbacks = response_callbacks)]
+async fn answered_op(order: web::Json<Order>) -> web::Json<Ack> {
+    let _ = order;
+    web::Json(Ack { ok: true })
+}
+
+#[test]
+fn response_body_pointer_is_checked_against_the_response_schema() {
+    assert_eq!(
+        problems(Api::new("t", "1").service(answered_op)),
+        ["callback `answered` of group `response_callbacks`, attached to operation `answered_op` (`POST /answered`): \
+          `{$response.body#/missing}` points at `missing`, which type `Ack` does not have (its properties: ok)"]
+    );
+}
+
+#[callbacks]
+pub mod inner_callbacks {
+    use super::*;
+
+    /// Reads the body of the request it is nested in (`StatusEvent`, which
+    /// has no `receipt_url`), not its own.
+    #[post("{$request.body#/receipt_url}")]
+    fn receipt(body: Ack);
+}
+
+#[callbacks]
+pub mod outer_callbacks {
+    use super::*;
+
+    /// Carries a nested callback.
+    #[post("https://hooks.example.com/status", callbacks = [inner_callbacks])]
+    fn status(body: StatusEvent);
+}
+
+/// The nested callback's expression is checked against the callback.
+#[post("/nested", callbacks = outer_callbacks)]
+async fn nested_op(order: web::Json<Order>) -> web::Json<Ack> {
+    let _ = order;
+    web::Json(Ack { ok: true })
+}
+
+#[test]
+fn nested_callback_expressions_are_checked_against_their_callback() {
+    assert_eq!(
+        problems(Api::new("t", "1").service(nested_op)),
+        ["callback `receipt` of group `inner_callbacks`, attached to callback `status` of operation `nested_op` (`POST /nested`): \
+          `{$request.body#/receipt_url}` points at `receipt_url`, which type `StatusEvent` does not have (its properties: status)"]
+    );
+}
