@@ -16,6 +16,9 @@
 //! );
 //! ```
 //!
+//! It also reads actix-web route patterns ([`path_parameters`],
+//! [`openapi_path`]), the other string grammar both sides share.
+//!
 //! This crate has no dependencies: the procedural macros use it at compile
 //! time to reject malformed expressions with a precise span, and the runtime
 //! uses it at start-up to check expressions against the operation they are
@@ -24,9 +27,11 @@
 mod error;
 mod expression;
 mod pointer;
+mod route_path;
 mod template;
 
 pub use error::ParseError;
 pub use expression::{Expression, Source};
 pub use pointer::JsonPointer;
+pub use route_path::{openapi_path, path_parameters, PathParameter};
 pub use template::{Part, Template};

@@ -60,65 +60,9 @@ pub fn route_path(lit: &LitStr) -> syn::Result<Vec<String>> {
             format!("a route path starts with `/`: write \"/{text}\""),
         ));
     }
-    let mut names: Vec<String> = Vec::new();
-    let mut i = 0;
-    let bytes = text.as_bytes();
-    while i < bytes.len() {
-        match bytes[i] {
-            b'{' => {
-                let close = matching_brace(&text[i..]).ok_or_else(|| {
-                    syn::Error::new(
-                        subspan(lit, i..text.len()),
-                        "unclosed `{` in the route path",
-                    )
-                })?;
-                let inner = &text[i + 1..i + close];
-                let name = inner.split(':').next().unwrap_or_default();
-                let range = i..i + close + 1;
-                if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
-                    return Err(syn::Error::new(
-                        subspan(lit, range),
-                        format!(
-                            "`{{{inner}}}`: a path parameter is a name of letters, digits and `_`"
-                        ),
-                    ));
-                }
-                if names.iter().any(|n| n == name) {
-                    return Err(syn::Error::new(
-                        subspan(lit, range),
-                        format!("the path parameter `{name}` appears twice"),
-                    ));
-                }
-                names.push(name.to_owned());
-                i += close + 1;
-            }
-            b'}' => {
-                return Err(syn::Error::new(
-                    subspan(lit, i..i + 1),
-                    "unmatched `}` in the route path",
-                ));
-            }
-            _ => i += 1,
-        }
-    }
-    Ok(names)
-}
-
-fn matching_brace(text: &str) -> Option<usize> {
-    let mut depth = 0usize;
-    for (i, c) in text.char_indices() {
-        match c {
-            '{' => depth += 1,
-            '}' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(i);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
+    callback_expr::path_parameters(&text)
+        .map(|parameters| parameters.into_iter().map(|p| p.name).collect())
+        .map_err(|e| syn::Error::new(subspan(lit, e.span), e.message))
 }
 
 #[cfg(test)]

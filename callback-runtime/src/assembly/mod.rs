@@ -87,7 +87,7 @@ pub(crate) fn assemble(api: &Api) -> Result<OpenApi, AssemblyError> {
     let mut problems = Vec::new();
     let mut operations = Vec::new();
     for m in mounted.iter().filter(|m| !m.spec.hidden) {
-        let doc_path = document_path(&m.path);
+        let doc_path = callback_expr::openapi_path(&m.path);
         match describe_operation(&mut generator, m, &doc_path) {
             Ok(operation) => operations.push((doc_path, m, operation)),
             Err(errors) => problems.extend(errors),
@@ -202,67 +202,16 @@ fn collect(prefix: &str, scope: &ApiScope, outer: &Shared, out: &mut Vec<Mounted
     }
 }
 
-/// actix-web's path pattern as an OpenAPI path template: `{id:\d+}` and
-/// `{tail}*` become `{id}` and `{tail}`.
-pub(crate) fn document_path(pattern: &str) -> String {
-    let mut out = String::with_capacity(pattern.len());
-    let mut rest = pattern;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let Some(close) = matching_brace(&rest[open..]) else {
-            break;
-        };
-        let inner = &rest[open + 1..open + close];
-        let name = inner.split(':').next().unwrap_or(inner);
-        out.push('{');
-        out.push_str(name);
-        out.push('}');
-        rest = &rest[open + close + 1..];
-        rest = rest.strip_prefix('*').unwrap_or(rest);
-    }
-    out.push_str(rest);
-    if out.is_empty() {
-        out.push('/');
-    }
-    out
-}
-
-/// Index of the `}` closing the `{` at the start of `text` (regexes may
-/// contain braces, as in `{id:\d{3}}`).
-fn matching_brace(text: &str) -> Option<usize> {
-    let mut depth = 0usize;
-    for (i, c) in text.char_indices() {
-        match c {
-            '{' => depth += 1,
-            '}' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(i);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
-}
-
-/// The `{name}`s of an OpenAPI path template, in order.
-pub(crate) fn path_names(template: &str) -> Vec<String> {
-    template
-        .split('{')
-        .skip(1)
-        .filter_map(|s| s.split('}').next())
-        .map(str::to_owned)
-        .collect()
-}
-
 fn describe_operation(
     generator: &mut SchemaGenerator,
     m: &Mounted,
     path: &str,
 ) -> Result<Operation, Vec<String>> {
     let spec = &m.spec;
-    let mut builder = OperationBuilder::new(generator, path_names(path));
+    let path_names = callback_expr::path_parameters(path)
+        .map(|parameters| parameters.into_iter().map(|p| p.name).collect())
+        .unwrap_or_default();
+    let mut builder = OperationBuilder::new(generator, path_names);
     (spec.describe)(&mut builder);
     if !builder.responses.contains_key("default") {
         for default in &m.default_responses {
@@ -415,19 +364,5 @@ fn find_refs<'v>(value: &'v Value, out: &mut Vec<&'v str>) {
         }
         Value::Array(items) => items.iter().for_each(|v| find_refs(v, out)),
         _ => {}
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn actix_patterns_become_templates() {
-        assert_eq!(document_path("/items/{id:\\d+}/x"), "/items/{id}/x");
-        assert_eq!(document_path("/files/{tail}*"), "/files/{tail}");
-        assert_eq!(document_path("/a/{id:\\d{3}}"), "/a/{id}");
-        assert_eq!(document_path(""), "/");
-        assert_eq!(path_names("/a/{x}/b/{y}"), ["x", "y"]);
     }
 }
