@@ -21,11 +21,13 @@
 //! uses it at start-up to check expressions against the operation they are
 //! attached to.
 
+mod encode;
 mod error;
 mod expression;
 mod pointer;
 mod template;
 
+pub use encode::Component;
 pub use error::ParseError;
 pub use expression::{Expression, Source};
 pub use pointer::JsonPointer;
