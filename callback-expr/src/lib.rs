@@ -16,10 +16,11 @@
 //! );
 //! ```
 //!
-//! This crate has no dependencies: the procedural macros use it at compile
+//! The parser has no dependencies: the procedural macros use it at compile
 //! time to reject malformed expressions with a precise span, and the runtime
 //! uses it at start-up to check expressions against the operation they are
-//! attached to.
+//! attached to. The `eval` feature (on by default) adds `serde_json` for the
+//! request-time work.
 
 mod encode;
 mod error;
