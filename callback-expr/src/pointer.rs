@@ -68,11 +68,21 @@ impl JsonPointer {
     pub fn lookup<'v>(&self, document: &'v serde_json::Value) -> Option<&'v serde_json::Value> {
         lookup_tokens(&self.tokens, document)
     }
+
+    /// True when `self` is `other` or one of its ancestors.
+    pub(crate) fn contains(&self, other: &JsonPointer) -> bool {
+        other.tokens.starts_with(&self.tokens)
+    }
+
+    /// The tokens of `other` below `self` (`self` must contain `other`).
+    pub(crate) fn below<'p>(&self, other: &'p JsonPointer) -> &'p [String] {
+        &other.tokens[self.tokens.len()..]
+    }
 }
 
 /// Follows `tokens` from `value`.
 #[cfg(feature = "eval")]
-fn lookup_tokens<'v>(
+pub(crate) fn lookup_tokens<'v>(
     tokens: &[String],
     value: &'v serde_json::Value,
 ) -> Option<&'v serde_json::Value> {
