@@ -508,3 +508,21 @@ fn method_and_url_are_captured_only_when_read() {
         "https://log.example/?m=PATCH&u=https://api.example/a?b%3Dc%26d"
     );
 }
+
+#[test]
+fn a_capture_can_move_to_another_thread() {
+    fn owned_and_shareable<T: Send + Sync + 'static>(value: T) -> T {
+        value
+    }
+    let t = Template::parse("{$request.query.cb}/done").unwrap();
+    let captured = owned_and_shareable(CapturePlan::new([&t]).capture(&request(
+        "cb=https://c.example",
+        &[],
+        &[],
+        None,
+    )));
+    let url = std::thread::spawn(move || t.evaluate(&captured).unwrap())
+        .join()
+        .unwrap();
+    assert_eq!(url, "https://c.example/done");
+}
