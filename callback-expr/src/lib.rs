@@ -19,19 +19,70 @@
 //! It also reads actix-web route patterns ([`path_parameters`],
 //! [`openapi_path`]), the other string grammar both sides share.
 //!
-//! This crate has no dependencies: the procedural macros use it at compile
+//! The parser has no dependencies: the procedural macros use it at compile
 //! time to reject malformed expressions with a precise span, and the runtime
 //! uses it at start-up to check expressions against the operation they are
 //! attached to.
+#![cfg_attr(
+    feature = "eval",
+    doc = r#"
+With the `eval` feature (on by default; it adds `serde_json`), the crate
+also does the request-time work, in two steps:
 
+1. [`CapturePlan`], computed once from an operation's callback templates,
+   keeps only the parts of a request (and later of its response) that the
+   templates read, in an owned [`Captured`];
+2. [`Template::evaluate`] writes the callback URL from it, each value
+   percent-encoded for where it lands ([`Component`]), and
+   [`Expression::evaluate`] gives one value with its JSON type.
+
+```
+use callback_expr::{CapturePlan, RequestParts, Template};
+use serde_json::json;
+
+let template = Template::parse("{$request.query.callback_url}/invoices/{$request.body#/id}").unwrap();
+let plan = CapturePlan::new([&template]);
+
+let body = json!({"id": "2024/17", "total": 12.5});
+let captured = plan.capture(&RequestParts {
+    method: "POST",
+    url: "https://api.example/invoices/?callback_url=https%3A%2F%2Fclient.example%2Fhooks",
+    query: "callback_url=https%3A%2F%2Fclient.example%2Fhooks",
+    body: Some(&body),
+    ..RequestParts::default()
+});
+assert_eq!(
+    template.evaluate(&captured).unwrap(),
+    "https://client.example/hooks/invoices/2024%2F17"
+);
+```
+"#
+)]
+
+#[cfg(feature = "eval")]
+mod capture;
+mod encode;
 mod error;
+#[cfg(feature = "eval")]
+mod eval;
 mod expression;
 mod pointer;
+#[cfg(feature = "eval")]
+mod query;
 mod route_path;
 mod template;
+#[cfg(feature = "eval")]
+mod view;
 
+#[cfg(feature = "eval")]
+pub use capture::{CapturePlan, Captured};
+pub use encode::Component;
 pub use error::ParseError;
+#[cfg(feature = "eval")]
+pub use eval::EvalError;
 pub use expression::{Expression, Source};
 pub use pointer::JsonPointer;
 pub use route_path::{openapi_path, path_parameters, PathParameter};
 pub use template::{Part, Template};
+#[cfg(feature = "eval")]
+pub use view::{RequestParts, RequestView, ResponseParts, ResponseView};
