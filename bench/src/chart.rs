@@ -4,10 +4,10 @@
 
 use std::fmt::Write as _;
 
-use crate::report::{Results, ASSEMBLY_TARGET_MS};
+use crate::results::{Results, ASSEMBLY_TARGET_MS};
 
 const WIDTH: f64 = 960.0;
-const HEIGHT: f64 = 380.0;
+const HEIGHT: f64 = 520.0;
 const GOOD: &str = "#2e7d32";
 const BAD: &str = "#c62828";
 const NEUTRAL: &str = "#757575";
@@ -35,31 +35,55 @@ pub fn render(results: &Results) -> String {
         Bar {
             label: "Request throughput",
             value: results.request_ratio(),
-            target: crate::report::REQUEST_TARGET,
+            target: crate::results::REQUEST_TARGET,
+            at_least: true,
+        },
+        Bar {
+            label: "Requests per CPU-second",
+            value: results.request_cpu_ratio(),
+            target: crate::results::REQUEST_TARGET,
+            at_least: true,
+        },
+        Bar {
+            label: "Instructions per request",
+            value: results.instruction_ratio("POST"),
+            target: crate::results::REQUEST_TARGET,
             at_least: true,
         },
         Bar {
             label: "/openapi.json throughput",
             value: results.docs_ratio(),
-            target: crate::report::DOCS_TARGET,
+            target: crate::results::DOCS_TARGET,
+            at_least: true,
+        },
+        Bar {
+            label: "/openapi.json per CPU-second",
+            value: results.docs_cpu_ratio(),
+            target: crate::results::DOCS_TARGET,
+            at_least: true,
+        },
+        Bar {
+            label: "/openapi.json instructions",
+            value: results.instruction_ratio("GET"),
+            target: crate::results::DOCS_TARGET,
             at_least: true,
         },
         Bar {
             label: "Clean build time",
             value: build.map(|b| b.clean_ratio()),
-            target: crate::report::BUILD_TARGET,
+            target: crate::results::BUILD_TARGET,
             at_least: false,
         },
         Bar {
             label: "Incremental build time",
             value: build.map(|b| b.incremental_ratio()),
-            target: crate::report::BUILD_TARGET,
+            target: crate::results::BUILD_TARGET,
             at_least: false,
         },
         Bar {
             label: "Peak RSS growth",
             value: results.memory_ratio("ours"),
-            target: crate::report::MEMORY_TARGET,
+            target: crate::results::MEMORY_TARGET,
             at_least: false,
         },
     ];
@@ -80,7 +104,7 @@ pub fn render(results: &Results) -> String {
 
 fn ratios_panel(svg: &mut String, bars: &[Bar]) {
     let (left, right, top) = (200.0, 500.0, 60.0);
-    let row = 52.0;
+    let row = 44.0;
     let max = bars
         .iter()
         .filter_map(|bar| bar.value)
@@ -163,7 +187,7 @@ fn ratios_panel(svg: &mut String, bars: &[Bar]) {
 }
 
 fn assembly_panel(svg: &mut String, results: &Results) {
-    let (left, right, top, bottom) = (620.0, 930.0, 60.0, 320.0);
+    let (left, right, top, bottom) = (620.0, 930.0, 60.0, 450.0);
     let _ = writeln!(
         svg,
         "<text x=\"580\" y=\"28\" font-size=\"16\" font-weight=\"bold\">Api::build() time</text>\n\

@@ -1,7 +1,7 @@
 //! One HTTP/1.1 request over a fresh connection: enough to check that every
 //! server answers the benchmarked requests alike before it is loaded.
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
@@ -54,6 +54,79 @@ pub fn send(addr: SocketAddr, request: &Request) -> Result<Response, String> {
             String::from_utf8_lossy(&raw[..raw.len().min(200)])
         )
     })
+}
+
+/// A keep-alive connection sending one request at a time: an exact number
+/// of requests, for instruction counts.
+pub struct Connection {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+    addr: SocketAddr,
+}
+
+impl Connection {
+    pub fn open(addr: SocketAddr) -> Result<Self, String> {
+        let failed = |e: std::io::Error| format!("connecting to {addr}: {e}");
+        let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).map_err(failed)?;
+        stream
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .map_err(failed)?;
+        stream.set_nodelay(true).map_err(failed)?;
+        let writer = stream.try_clone().map_err(failed)?;
+        Ok(Connection {
+            reader: BufReader::new(stream),
+            writer,
+            addr,
+        })
+    }
+
+    /// Sends `request` and reads the answer, whose length must be given by
+    /// `Content-Length`.
+    pub fn send(&mut self, request: &Request) -> Result<u16, String> {
+        let addr = self.addr;
+        let failed =
+            |e: std::io::Error| format!("{} {} on {addr}: {e}", request.method, request.target);
+        let body = request.json_body.as_deref().unwrap_or("");
+        let mut message = format!(
+            "{} {} HTTP/1.1\r\nHost: {addr}\r\n",
+            request.method, request.target
+        );
+        if request.json_body.is_some() {
+            message.push_str(&format!(
+                "Content-Type: application/json\r\nContent-Length: {}\r\n",
+                body.len()
+            ));
+        }
+        message.push_str("\r\n");
+        message.push_str(body);
+        self.writer.write_all(message.as_bytes()).map_err(failed)?;
+        let mut line = String::new();
+        self.reader.read_line(&mut line).map_err(failed)?;
+        let status = line
+            .split(' ')
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .ok_or_else(|| format!("unreadable status line {line:?} from {addr}"))?;
+        let mut length = None;
+        loop {
+            line.clear();
+            self.reader.read_line(&mut line).map_err(failed)?;
+            let header = line.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = header.split_once(':') {
+                if name.eq_ignore_ascii_case("content-length") {
+                    length = value.trim().parse::<usize>().ok();
+                }
+            }
+        }
+        let length =
+            length.ok_or_else(|| format!("an answer without Content-Length from {addr}"))?;
+        let mut body = vec![0; length];
+        self.reader.read_exact(&mut body).map_err(failed)?;
+        Ok(status)
+    }
 }
 
 fn parse(raw: &[u8]) -> Option<Response> {

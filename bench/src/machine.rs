@@ -64,17 +64,24 @@ impl Machine {
     }
 }
 
-/// A reading of the CPU time spent by the whole machine and by this process
-/// with its waited-for children (servers, wrk, cargo and rustc).
-#[derive(Debug, Clone, Copy)]
+/// A reading of the CPU time spent by the whole machine, by this process
+/// with its waited-for children (wrk, cargo and rustc), and by the live
+/// processes it was given (the servers).
+#[derive(Debug, Clone)]
 pub struct CpuSample {
     busy: u64,
     total: u64,
     own: u64,
+    live: Vec<(u32, u64)>,
 }
 
 impl CpuSample {
     pub fn now() -> Option<Self> {
+        Self::with_live(&[])
+    }
+
+    /// A sample that also reads the CPU time of the processes `live`.
+    pub fn with_live(live: &[u32]) -> Option<Self> {
         let stat = std::fs::read_to_string("/proc/stat").ok()?;
         let fields: Vec<u64> = stat
             .lines()
@@ -85,31 +92,65 @@ impl CpuSample {
             .collect();
         let total: u64 = fields.iter().take(8).sum();
         let idle = fields.get(3)? + fields.get(4)?;
-        let own_stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-        // Fields after the command name: state is field 3, utime field 14.
-        let after_name = &own_stat[own_stat.rfind(')')? + 2..];
-        let own_fields: Vec<u64> = after_name
-            .split_whitespace()
-            .skip(11)
-            .take(4)
-            .filter_map(|field| field.parse().ok())
-            .collect();
+        let (user, system, children_user, children_system) = process_ticks("self")?;
         Some(CpuSample {
             busy: total - idle,
             total,
-            own: own_fields.iter().sum(),
+            own: user + system + children_user + children_system,
+            live: live
+                .iter()
+                .map(|&pid| {
+                    let (user, system, _, _) = process_ticks(&pid.to_string()).unwrap_or_default();
+                    (pid, user + system)
+                })
+                .collect(),
         })
     }
 
-    /// How many cores other processes kept busy on average since `start`,
-    /// once every child of this process has been waited for.
-    pub fn others_since(&self, start: &CpuSample) -> f64 {
+    fn cores(&self, start: &CpuSample, ticks: f64) -> f64 {
         let cores = std::thread::available_parallelism().map_or(1, usize::from) as f64;
         let total = self.total.saturating_sub(start.total).max(1) as f64;
-        let busy = self.busy.saturating_sub(start.busy) as f64;
-        let own = self.own.saturating_sub(start.own) as f64;
-        ((busy - own) / total * cores).max(0.0)
+        (ticks / total * cores).max(0.0)
     }
+
+    fn live_ticks(&self, pid: u32) -> u64 {
+        self.live
+            .iter()
+            .find(|(p, _)| *p == pid)
+            .map_or(0, |(_, ticks)| *ticks)
+    }
+
+    /// How many cores other processes kept busy on average since `start`:
+    /// everything but this process, its waited-for children and the live
+    /// processes both samples read.
+    pub fn others_since(&self, start: &CpuSample) -> f64 {
+        let busy = self.busy.saturating_sub(start.busy);
+        let own = self.own.saturating_sub(start.own);
+        let live: u64 = self
+            .live
+            .iter()
+            .map(|&(pid, ticks)| ticks.saturating_sub(start.live_ticks(pid)))
+            .sum();
+        self.cores(start, busy.saturating_sub(own + live) as f64)
+    }
+}
+
+/// `utime`, `stime`, `cutime` and `cstime` of `/proc/PID/stat`.
+fn process_ticks(pid: &str) -> Option<(u64, u64, u64, u64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name start at the state (field 3);
+    // utime is field 14.
+    let after_name = stat.get(stat.rfind(')')? + 2..)?;
+    let mut fields = after_name
+        .split_whitespace()
+        .skip(11)
+        .map(|field| field.parse::<u64>().ok());
+    Some((
+        fields.next()??,
+        fields.next()??,
+        fields.next()??,
+        fields.next()??,
+    ))
 }
 
 fn output(command: &mut Command) -> Option<String> {

@@ -1,15 +1,16 @@
 //! The benchmark harness.
 //!
-//! - `cargo run --release -p bench -- all` measures request overhead, docs
-//!   serving, build time, assembly and memory (and FastAPI as a reference
-//!   when Python can install it), then writes its block of `BENCHMARKS.md`
-//!   and `bench/chart.svg`.
+//! - `cargo run --release -p bench -- all` measures request overhead
+//!   (throughput, throughput per CPU-second, instructions per request),
+//!   docs serving, build time, assembly and memory, with FastAPI as a
+//!   reference when Python can install it, then writes its block of
+//!   `BENCHMARKS.md` and `bench/chart.svg`.
 //! - `cargo run -p bench -- smoke` runs every measurement path with tiny
-//!   numbers in seconds to minutes and writes under `target/bench-smoke/`.
+//!   numbers in about a minute and writes under `target/bench-smoke/`.
 //!
-//! Options: `--rounds N` (alternating rounds of the throughput runs),
-//! `--only PART,…` (of `requests,memory,build,assembly,fastapi`; the report
-//! then goes under `target/bench-partial/`).
+//! Options: `--rounds N` (alternating rounds of the throughput runs) and
+//! `--only PART,…` (of `requests,instructions,memory,build,assembly,
+//! fastapi`; the report then goes under `target/bench-partial/`).
 
 mod app;
 mod chart;
@@ -19,6 +20,7 @@ mod load;
 mod machine;
 mod measure;
 mod report;
+mod results;
 mod server;
 mod stats;
 mod workspace;
@@ -30,13 +32,13 @@ use std::time::{Duration, Instant};
 use app::Variant;
 use http::Request;
 use machine::{CpuSample, Machine};
-use measure::{assembly, build_time, fastapi, memory, throughput};
-use report::Results;
+use measure::{assembly, build_time, fastapi, instructions, memory, throughput};
+use results::Results;
 use server::{Pinning, Server};
 use workspace::{Profile, Workspace};
 
-const USAGE: &str =
-    "usage: bench all|smoke [--rounds N] [--only requests,memory,build,assembly,fastapi]";
+const USAGE: &str = "usage: bench all|smoke [--rounds N] \
+                     [--only requests,instructions,memory,build,assembly,fastapi]";
 
 const BODY: &str = r#"{"id":"inv-1","title":"Coffee","customer":"Ada","total":12.5}"#;
 const INVOICES_TARGET: &str = "/invoices/?callback_url=https://example.com/cb";
@@ -46,6 +48,7 @@ const EXPECTED_ANSWER: &str = r#"{"msg":"Invoice received"}"#;
 struct Settings {
     smoke: bool,
     throughput: throughput::Settings,
+    instructions: instructions::Settings,
     memory: memory::Settings,
     build_operations: usize,
     build_rounds: usize,
@@ -63,6 +66,11 @@ impl Settings {
                 seconds: 2,
                 warmup_seconds: 2,
                 connections: 32,
+                noise_limit: 0.1,
+            },
+            instructions: instructions::Settings {
+                warmup: 1_000,
+                requests: 10_000,
             },
             memory: memory::Settings {
                 few: 10_000,
@@ -87,6 +95,11 @@ impl Settings {
                 seconds: 1,
                 warmup_seconds: 1,
                 connections: 8,
+                noise_limit: 0.1,
+            },
+            instructions: instructions::Settings {
+                warmup: 20,
+                requests: 100,
             },
             memory: memory::Settings {
                 few: 1_000,
@@ -113,6 +126,14 @@ impl Settings {
                     "{} alternating rounds of {} s per server and endpoint after a {} s warm-up, \
                      {} connections",
                     t.rounds, t.seconds, t.warmup_seconds, t.connections
+                ),
+            ),
+            (
+                "instructions".to_owned(),
+                format!(
+                    "{} requests counted after {} warm-up requests, per server and endpoint",
+                    report::thousands(self.instructions.requests as f64),
+                    report::thousands(self.instructions.warmup as f64)
                 ),
             ),
             (
@@ -148,7 +169,14 @@ impl Settings {
     }
 }
 
-const PARTS: [&str; 5] = ["requests", "memory", "build", "assembly", "fastapi"];
+const PARTS: [&str; 6] = [
+    "requests",
+    "instructions",
+    "memory",
+    "build",
+    "assembly",
+    "fastapi",
+];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -238,77 +266,89 @@ fn run(run: Run) -> Result<(), String> {
     }
     eprintln!("bench: {}; {}", machine.cpu, pinning.describe());
 
+    // A part that fails is reported and the run goes on; the command fails
+    // at the end.
+    let mut failures = Vec::new();
     let mut noise = Vec::new();
+    let mut attempt =
+        |name: &'static str, title: &str, work: &mut dyn FnMut() -> Result<(), String>| {
+            let part = Part::start(name, title);
+            if let Err(error) = work() {
+                eprintln!("   {name} failed: {error}");
+                failures.push(format!("{name}: {error}"));
+            }
+            part.finish(&mut noise);
+        };
+
     let mut fastapi_env = Err("not run (`--only` left it out)".to_owned());
     if wants("fastapi") {
-        let part = Part::start(
+        attempt(
             "fastapi-setup",
             "FastAPI reference: target/bench-fastapi/venv",
+            &mut || {
+                fastapi_env = fastapi::prepare(&project);
+                if let Err(reason) = &fastapi_env {
+                    eprintln!("   skipped: {reason}");
+                }
+                Ok(())
+            },
         );
-        fastapi_env = fastapi::prepare(&project);
-        part.finish(&mut Vec::new());
-        if let Err(reason) = &fastapi_env {
-            eprintln!("   skipped: {reason}");
-        }
     }
-    let fastapi_versions = fastapi_env
+    let mut fastapi = fastapi_env
         .as_ref()
         .map(|env| env.versions.clone())
         .map_err(Clone::clone);
 
     let (mut requests, mut docs) = (None, None);
-    let mut fastapi = fastapi_versions;
     if wants("requests") {
-        let part = Part::start("requests", "Request overhead and docs serving");
-        let mut servers = vec![
-            Server::start_rust(Variant::Ours, pinning)?,
-            Server::start_rust(Variant::Plain, pinning)?,
-        ];
-        if let Ok(env) = &fastapi_env {
-            match env.start(pinning, &scratch.join("uvicorn.log")) {
-                Ok(server) => servers.push(server),
-                Err(reason) => fastapi = Err(reason),
-            }
-        }
-        check_answers(&servers)?;
-        let refs: Vec<&Server> = servers.iter().collect();
-        eprintln!("  POST {INVOICES_TARGET}");
-        requests = Some(throughput::measure(
-            &refs,
-            &invoices_request(),
-            &settings.throughput,
-            pinning,
-            &scratch,
-        )?);
-        eprintln!("  GET /openapi.json");
-        docs = Some(throughput::measure(
-            &refs,
-            &openapi_request(),
-            &settings.throughput,
-            pinning,
-            &scratch,
-        )?);
-        drop(refs);
-        drop(servers);
-        part.finish(&mut noise);
+        attempt("requests", "Request overhead and docs serving", &mut || {
+            let (r, d) = measure_requests(settings, pinning, &scratch, &fastapi_env, &mut fastapi)?;
+            requests = Some(r);
+            docs = Some(d);
+            Ok(())
+        });
     } else if wants("fastapi") {
         fastapi = Err("not run (`--only` left out the request benchmarks)".to_owned());
     }
 
+    let mut instruction_counts = Err("not run (`--only` left it out)".to_owned());
+    if wants("instructions") {
+        attempt(
+            "instructions",
+            "Instructions per request (callgrind)",
+            &mut || {
+                if let Err(reason) = instructions::available() {
+                    eprintln!("   skipped: {reason}");
+                    instruction_counts = Err(reason);
+                    return Ok(());
+                }
+                let counts = instructions::measure(
+                    &[invoices_request(), openapi_request()],
+                    &settings.instructions,
+                    pinning,
+                    &scratch,
+                );
+                instruction_counts = counts.clone().map_err(|e| format!("failed: {e}"));
+                counts.map(drop)
+            },
+        );
+    }
+
     let mut memory_results = Vec::new();
     if wants("memory") {
-        let part = Part::start("memory", "Memory");
-        for variant in [Variant::Ours, Variant::Plain] {
-            let server = Server::start_rust(variant, pinning)?;
-            memory_results.push(memory::measure(
-                &server,
-                &invoices_request(),
-                &settings.memory,
-                pinning,
-                &scratch,
-            )?);
-        }
-        part.finish(&mut noise);
+        attempt("memory", "Memory", &mut || {
+            for variant in [Variant::Ours, Variant::Plain] {
+                let server = Server::start_rust(variant, pinning)?;
+                memory_results.push(memory::measure(
+                    &server,
+                    &invoices_request(),
+                    &settings.memory,
+                    pinning,
+                    &scratch,
+                )?);
+            }
+            Ok(())
+        });
     }
 
     let mut build = None;
@@ -317,26 +357,26 @@ fn run(run: Run) -> Result<(), String> {
         let assembly_ops = settings.assembly_sizes.iter().copied().max().unwrap_or(1);
         let workspace = Workspace::write(&project, settings.build_operations, assembly_ops)?;
         if wants("build") {
-            let part = Part::start(
-                "build",
-                &format!("Build time ({} operations)", settings.build_operations),
-            );
-            build = Some(build_time::measure(
-                &workspace,
-                settings.build_operations,
-                settings.build_rounds,
-            )?);
-            part.finish(&mut noise);
+            let title = format!("Build time ({} operations)", settings.build_operations);
+            attempt("build", &title, &mut || {
+                build = Some(build_time::measure(
+                    &workspace,
+                    settings.build_operations,
+                    settings.build_rounds,
+                )?);
+                Ok(())
+            });
         }
         if wants("assembly") {
-            let part = Part::start("assembly", "Assembly");
-            assembly_results = Some(assembly::measure(
-                &workspace,
-                &settings.assembly_sizes,
-                settings.assembly_repeats,
-                settings.assembly_profile,
-            )?);
-            part.finish(&mut noise);
+            attempt("assembly", "Assembly", &mut || {
+                assembly_results = Some(assembly::measure(
+                    &workspace,
+                    &settings.assembly_sizes,
+                    settings.assembly_repeats,
+                    settings.assembly_profile,
+                )?);
+                Ok(())
+            });
         }
     }
 
@@ -364,20 +404,75 @@ fn run(run: Run) -> Result<(), String> {
         requests,
         docs,
         fastapi,
+        instructions: instruction_counts,
         memory: memory_results,
         build,
         assembly: assembly_results,
         noise,
+        failures: failures.clone(),
         chart: chart_link,
     };
-    std::fs::create_dir_all(&report_dir)
+    write_outputs(&results, &report_dir, &chart_path)?;
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} part(s) failed:\n  {}",
+            failures.len(),
+            failures.join("\n  ")
+        ))
+    }
+}
+
+/// Throughput of `POST /invoices/` and `GET /openapi.json` on ours, plain
+/// and, when it starts, FastAPI.
+fn measure_requests(
+    settings: &Settings,
+    pinning: Pinning,
+    scratch: &Path,
+    fastapi_env: &Result<fastapi::Environment, String>,
+    fastapi: &mut Result<String, String>,
+) -> Result<(throughput::Throughput, throughput::Throughput), String> {
+    let mut servers = vec![
+        Server::start_rust(Variant::Ours, pinning)?,
+        Server::start_rust(Variant::Plain, pinning)?,
+    ];
+    if let Ok(env) = fastapi_env {
+        match env.start(pinning, &scratch.join("uvicorn.log")) {
+            Ok(server) => servers.push(server),
+            Err(reason) => *fastapi = Err(reason),
+        }
+    }
+    check_answers(&servers)?;
+    let servers: Vec<&Server> = servers.iter().collect();
+    eprintln!("  POST {INVOICES_TARGET}");
+    let requests = throughput::measure(
+        &servers,
+        &invoices_request(),
+        &settings.throughput,
+        pinning,
+        scratch,
+    )?;
+    eprintln!("  GET /openapi.json");
+    let docs = throughput::measure(
+        &servers,
+        &openapi_request(),
+        &settings.throughput,
+        pinning,
+        scratch,
+    )?;
+    Ok((requests, docs))
+}
+
+fn write_outputs(results: &Results, report_dir: &Path, chart_path: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(report_dir)
         .map_err(|e| format!("creating {}: {e}", report_dir.display()))?;
     let report_path = report_dir.join("BENCHMARKS.md");
     let existing = std::fs::read_to_string(&report_path).ok();
-    let text = report::update(existing.as_deref(), &report::render(&results));
+    let text = report::update(existing.as_deref(), &report::render(results));
     std::fs::write(&report_path, text)
         .map_err(|e| format!("writing {}: {e}", report_path.display()))?;
-    std::fs::write(&chart_path, chart::render(&results))
+    std::fs::write(chart_path, chart::render(results))
         .map_err(|e| format!("writing {}: {e}", chart_path.display()))?;
     eprintln!("\n== Results ({:.1} min)", results.minutes);
     for verdict in results.verdicts() {
@@ -387,7 +482,7 @@ fn run(run: Run) -> Result<(), String> {
             None => "-",
         };
         eprintln!(
-            "  {:<52} {:>28}  target {:<14} {met}",
+            "  {:<62} {:>26}  target {:<14} {met}",
             verdict.name.replace('`', ""),
             verdict.measured,
             verdict.target

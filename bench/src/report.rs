@@ -4,154 +4,17 @@
 
 use std::fmt::Write as _;
 
-use crate::machine::Machine;
-use crate::measure::assembly::Assembly;
 use crate::measure::build_time::BuildTimes;
+use crate::measure::instructions::Count;
 use crate::measure::memory::MemoryGrowth;
-use crate::measure::throughput::Throughput;
+use crate::measure::throughput::{Sample, Throughput};
+use crate::results::{Results, DOCS_TARGET, REQUEST_TARGET};
 use crate::stats;
 
 pub const BEGIN: &str =
     "<!-- bench:framework:begin (written by the bench crate; edit outside this block) -->";
 pub const END: &str = "<!-- bench:framework:end -->";
 const TITLE: &str = "# Benchmarks";
-
-/// Everything one run measured.
-pub struct Results {
-    pub command: String,
-    pub smoke: bool,
-    pub machine: Machine,
-    pub pinning: String,
-    pub minutes: f64,
-    pub settings: Vec<(String, String)>,
-    pub requests: Option<Throughput>,
-    pub docs: Option<Throughput>,
-    /// The FastAPI versions, or why it was skipped.
-    pub fastapi: Result<String, String>,
-    pub memory: Vec<MemoryGrowth>,
-    pub build: Option<BuildTimes>,
-    pub assembly: Option<Vec<Assembly>>,
-    /// Cores kept busy by other processes during each part, on average.
-    pub noise: Vec<(String, f64)>,
-    pub chart: String,
-}
-
-/// A target and whether the run met it.
-pub struct Verdict {
-    pub name: &'static str,
-    pub target: &'static str,
-    pub measured: String,
-    pub met: Option<bool>,
-}
-
-pub const REQUEST_TARGET: f64 = 0.97;
-pub const DOCS_TARGET: f64 = 0.9;
-pub const BUILD_TARGET: f64 = 1.2;
-pub const MEMORY_TARGET: f64 = 1.1;
-pub const ASSEMBLY_TARGET_MS: f64 = 1000.0;
-
-impl Results {
-    pub fn request_ratio(&self) -> Option<f64> {
-        self.requests
-            .as_ref()?
-            .ratios("ours", "plain")
-            .map(|r| stats::median(&r))
-    }
-
-    pub fn docs_ratio(&self) -> Option<f64> {
-        self.docs
-            .as_ref()?
-            .ratios("ours", "plain")
-            .map(|r| stats::median(&r))
-    }
-
-    pub fn memory_ratio(&self, server: &str) -> Option<f64> {
-        self.memory
-            .iter()
-            .find(|m| m.server == server)
-            .map(MemoryGrowth::peak_ratio)
-    }
-
-    pub fn verdicts(&self) -> Vec<Verdict> {
-        let mut verdicts = Vec::new();
-        let ratio = |value: Option<f64>, ok: fn(f64) -> bool| {
-            (
-                value.map_or_else(|| "not measured".to_owned(), |v| format!("{v:.3}")),
-                value.map(ok),
-            )
-        };
-        let (measured, met) = ratio(self.request_ratio(), |v| v >= REQUEST_TARGET);
-        verdicts.push(Verdict {
-            name: "Request throughput, ours / plain actix-web",
-            target: "≥ 0.97",
-            measured,
-            met,
-        });
-        let (measured, met) = ratio(self.docs_ratio(), |v| v >= DOCS_TARGET);
-        verdicts.push(Verdict {
-            name: "`/openapi.json` throughput, ours / static bytes",
-            target: "≥ 0.9",
-            measured,
-            met,
-        });
-        let build = self.build.as_ref();
-        let (measured, met) = ratio(build.map(BuildTimes::clean_ratio), |v| v <= BUILD_TARGET);
-        verdicts.push(Verdict {
-            name: "Clean build of the crate, ours / plain",
-            target: "≤ 1.2",
-            measured,
-            met,
-        });
-        let (measured, met) = ratio(build.map(BuildTimes::incremental_ratio), |v| {
-            v <= BUILD_TARGET
-        });
-        verdicts.push(Verdict {
-            name: "Incremental rebuild, ours / plain",
-            target: "≤ 1.2",
-            measured,
-            met,
-        });
-        let largest = self
-            .assembly
-            .as_ref()
-            .and_then(|sizes| sizes.iter().max_by_key(|a| a.operations));
-        verdicts.push(Verdict {
-            name: "`Api::build()` of the largest API",
-            target: "< 1 s",
-            measured: largest.map_or_else(
-                || "not measured".to_owned(),
-                |a| format!("{:.1} ms ({} operations)", a.median_ms(), a.operations),
-            ),
-            met: largest.map(|a| a.median_ms() < ASSEMBLY_TARGET_MS),
-        });
-        let slope = self.assembly_slope();
-        verdicts.push(Verdict {
-            name: "Growth of `Api::build()` time (log-log slope)",
-            target: "linear (≈ 1)",
-            measured: slope.map_or_else(|| "not measured".to_owned(), |s| format!("{s:.2}")),
-            met: slope.map(|s| s <= 1.15),
-        });
-        let (measured, met) = ratio(self.memory_ratio("ours"), |v| v <= MEMORY_TARGET);
-        verdicts.push(Verdict {
-            name: "Peak RSS after many requests / after few (ours)",
-            target: "flat (≤ 1.10)",
-            measured,
-            met,
-        });
-        verdicts
-    }
-
-    pub fn assembly_slope(&self) -> Option<f64> {
-        let sizes = self.assembly.as_ref()?;
-        (sizes.len() >= 2).then(|| {
-            let points: Vec<(f64, f64)> = sizes
-                .iter()
-                .map(|a| (a.operations as f64, a.median_ms()))
-                .collect();
-            stats::log_log_slope(&points)
-        })
-    }
-}
 
 /// The file with the harness's block replaced (or added after the title).
 pub fn update(existing: Option<&str>, block: &str) -> String {
@@ -194,6 +57,9 @@ pub fn render(results: &Results) -> String {
          actix-web, measured side by side in one run.\n",
         results.command, results.machine.date, results.machine.commit, results.minutes
     );
+    for failure in &results.failures {
+        let _ = writeln!(w, "**Failed in this run**: {failure}\n");
+    }
     let _ = writeln!(
         w,
         "| What | Target | Measured | Met |\n| --- | --- | --- | --- |"
@@ -232,6 +98,7 @@ pub fn render(results: &Results) -> String {
         DOCS_TARGET,
         &results.fastapi,
     );
+    instructions_section(w, &results.instructions);
     build_section(w, results.build.as_ref());
     assembly_section(w, results);
     memory_section(w, &results.memory);
@@ -294,7 +161,15 @@ fn method_section(w: &mut String, results: &Results) {
          `GET /openapi.json`.\n\
          - **Alternation.** Every round loads each server once, the order rotating from round \
          to round; the ratio is the median of the rounds' ratios, so a slow stretch of the \
-         machine falls on both variants alike.\n\
+         machine falls on both variants alike. The harness reads the CPU time of the whole \
+         machine around every run and runs a round again (up to twice the rounds) when \
+         other processes kept more than 0.1 cores busy during it.\n\
+         - **Requests per CPU-second.** The server's threads' time on a CPU during each run \
+         (`/proc/PID/task/*/schedstat`) divides the requests it answered: the throughput \
+         the server would have on a core of its own, robust to other processes taking \
+         turns on its core. \"Waiting for CPU\" is the time the server was ready to run \
+         but another process had its core. With the server near 100 % on CPU, it (not \
+         `wrk`) is the bottleneck.\n\
          - **Build time.** Generated crates in `target/bench-build/` sharing one target folder \
          and the project's `Cargo.lock`: N operations, each with its own body, query, \
          response, event and acknowledgement types (the event types exist in both variants; \
@@ -331,42 +206,70 @@ fn throughput_section(
     };
     let _ = writeln!(
         w,
-        "`{}`, {} rounds.\n\n\
-         | Server | Median req/s | Range (req/s) | p50 latency | p99 latency |\n\
-         | --- | ---: | ---: | ---: | ---: |",
+        "`{}`, {} rounds. Medians over the rounds.\n\n\
+         | Server | req/s | Range (req/s) | p50 latency | p99 latency | Server on CPU | Waiting for CPU | req per CPU-second |\n\
+         | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         t.endpoint,
-        t.runs.first().map_or(0, Vec::len)
+        t.samples.first().map_or(0, Vec::len)
     );
     for server in &t.servers {
         let rps = t.rps(server).unwrap_or_default();
         let (lo, hi) = stats::range(&rps);
-        let p50 = t.median_latency_us(server, |r| r.p50_us).unwrap_or(0.0);
-        let p99 = t.median_latency_us(server, |r| r.p99_us).unwrap_or(0.0);
+        let median = |pick: fn(&Sample) -> f64| t.median_of(server, pick).unwrap_or(f64::NAN);
         let _ = writeln!(
             w,
-            "| {server} | {} | {} – {} | {} | {} |",
+            "| {server} | {} | {} – {} | {} | {} | {:.0} % | {:.0} % | {} |",
             thousands(stats::median(&rps)),
             thousands(lo),
             thousands(hi),
-            micros(p50),
-            micros(p99)
+            micros(median(|s| s.run.p50_us as f64)),
+            micros(median(|s| s.run.p99_us as f64)),
+            median(Sample::server_cores) * 100.0,
+            median(|s| s.server_waiting_ns as f64 / (s.run.duration_us.max(1) as f64 * 1e3))
+                * 100.0,
+            thousands(median(Sample::requests_per_cpu_second)),
         );
     }
-    if let Some(ratios) = t.ratios("ours", "plain") {
-        let (lo, hi) = stats::range(&ratios);
-        let listed: Vec<String> = ratios.iter().map(|r| format!("{r:.3}")).collect();
+    if t.discarded > 0 || t.noisy > 0 {
         let _ = writeln!(
             w,
-            "\nOurs / plain: median **{:.3}** (target ≥ {target}), rounds {lo:.3} – {hi:.3}: {}.",
+            "\n{} round(s) were run again because other processes kept more than 0.1 \
+             cores busy during them; {} accepted round(s) were noisy all the same.",
+            t.discarded, t.noisy
+        );
+    }
+    let list = |ratios: &[f64]| {
+        ratios
+            .iter()
+            .map(|r| format!("{r:.3}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if let Some(ratios) = t.ratios("ours", "plain") {
+        let (lo, hi) = stats::range(&ratios);
+        let _ = writeln!(
+            w,
+            "\nOurs / plain, requests per second: median **{:.3}** (target ≥ {target}), \
+             rounds {lo:.3} – {hi:.3}: {}.",
             stats::median(&ratios),
-            listed.join(", ")
+            list(&ratios)
+        );
+    }
+    if let Some(ratios) = t.cpu_ratios("ours", "plain") {
+        let (lo, hi) = stats::range(&ratios);
+        let _ = writeln!(
+            w,
+            "Ours / plain, requests per server CPU-second: median **{:.3}**, \
+             rounds {lo:.3} – {hi:.3}: {}.",
+            stats::median(&ratios),
+            list(&ratios)
         );
     }
     match (t.ratios("ours", "fastapi"), fastapi) {
         (Some(ratios), _) => {
             let _ = writeln!(
                 w,
-                "Ours / FastAPI: median **{:.1}×**.",
+                "Ours / FastAPI, requests per second: median **{:.1}×**.",
                 stats::median(&ratios)
             );
         }
@@ -374,6 +277,44 @@ fn throughput_section(
             let _ = writeln!(w, "FastAPI reference skipped: {reason}.");
         }
         (None, Ok(_)) => {}
+    }
+    let _ = writeln!(w);
+}
+
+fn instructions_section(w: &mut String, counts: &Result<Vec<Count>, String>) {
+    let _ = writeln!(w, "### Instructions per request\n");
+    let counts = match counts {
+        Ok(counts) => counts,
+        Err(reason) => {
+            let _ = writeln!(w, "Not counted: {reason}.\n");
+            return;
+        }
+    };
+    let _ = writeln!(
+        w,
+        "User-space instructions per request under callgrind, one request at a time over \
+         one keep-alive connection: deterministic, whatever else the machine runs.\n\n\
+         | Endpoint | Ours | Plain | Plain / ours |\n\
+         | --- | ---: | ---: | ---: |"
+    );
+    let mut endpoints: Vec<&str> = counts.iter().map(|c| c.endpoint.as_str()).collect();
+    endpoints.dedup();
+    for endpoint in endpoints {
+        let find = |server: &str| {
+            counts
+                .iter()
+                .find(|c| c.server == server && c.endpoint == endpoint)
+                .map(Count::per_request)
+        };
+        if let (Some(ours), Some(plain)) = (find("ours"), find("plain")) {
+            let _ = writeln!(
+                w,
+                "| `{endpoint}` | {} | {} | **{:.3}** |",
+                thousands(ours),
+                thousands(plain),
+                plain / ours
+            );
+        }
     }
     let _ = writeln!(w);
 }

@@ -77,8 +77,25 @@ impl Server {
     /// Starts `bench serve VARIANT` (this very binary) and waits for the
     /// address it prints.
     pub fn start_rust(variant: Variant, pinning: Pinning) -> Result<Server, String> {
+        Self::start_rust_under(variant, pinning, &[])
+    }
+
+    /// Like [`Server::start_rust`], run by `wrapper` (e.g. valgrind and its
+    /// options).
+    pub fn start_rust_under(
+        variant: Variant,
+        pinning: Pinning,
+        wrapper: &[std::ffi::OsString],
+    ) -> Result<Server, String> {
         let exe = std::env::current_exe().map_err(|e| format!("locating the harness: {e}"))?;
-        let mut command = pinned_command(pinning.server, exe);
+        let mut command = match wrapper.split_first() {
+            Some((program, options)) => {
+                let mut command = pinned_command(pinning.server, program);
+                command.args(options).arg(exe);
+                command
+            }
+            None => pinned_command(pinning.server, exe),
+        };
         command
             .args(["serve", variant.name()])
             .stdin(Stdio::null())
@@ -88,7 +105,7 @@ impl Server {
             .spawn()
             .map_err(|e| format!("starting the {} server: {e}", variant.name()))?;
         let stdout = child.stdout.take().expect("stdout is piped");
-        let addr = match read_address(stdout, Duration::from_secs(30)) {
+        let addr = match read_address(stdout, Duration::from_secs(120)) {
             Ok(addr) => addr,
             Err(e) => {
                 let _ = child.kill();
@@ -152,6 +169,20 @@ impl Server {
         self.child.id()
     }
 
+    /// Time on a CPU and time waiting for one, in nanoseconds, summed over
+    /// the process's threads (`/proc/PID/task/*/schedstat`).
+    pub fn schedstat(&self) -> Option<Schedstat> {
+        let tasks = std::fs::read_dir(format!("/proc/{}/task", self.pid())).ok()?;
+        let mut total = Schedstat::default();
+        for task in tasks.flatten() {
+            let text = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
+            let mut fields = text.split_whitespace().map(|f| f.parse::<u64>().ok());
+            total.on_cpu_ns += fields.next()??;
+            total.waiting_ns += fields.next()??;
+        }
+        Some(total)
+    }
+
     /// The process's memory as `/proc/PID/status` reports it.
     pub fn memory(&self) -> Result<Memory, String> {
         Memory::of(self.pid())
@@ -191,6 +222,15 @@ pub fn free_loopback_addr() -> Result<SocketAddr, String> {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .map_err(|e| format!("finding a free port: {e}"))
+}
+
+/// Scheduler statistics of a process.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Schedstat {
+    /// Time spent running.
+    pub on_cpu_ns: u64,
+    /// Time spent runnable but waiting for a CPU: other processes' doing.
+    pub waiting_ns: u64,
 }
 
 /// Resident memory of a process, in KiB.

@@ -3,5 +3,6 @@
 pub mod assembly;
 pub mod build_time;
 pub mod fastapi;
+pub mod instructions;
 pub mod memory;
 pub mod throughput;
