@@ -177,9 +177,9 @@ impl Results {
             ),
             met: largest.map(|a| a.median_ms() < ASSEMBLY_TARGET_MS),
         });
-        let slope = self.assembly_slope();
+        let slope = self.assembly_slope_at_scale();
         verdicts.push(Verdict {
-            name: "Growth of `Api::build()` time (log-log slope)",
+            name: "Growth of `Api::build()` time between the two largest sizes (log-log slope)",
             target: "linear (≈ 1)",
             measured: slope.map_or_else(|| "not measured".to_owned(), |s| format!("{s:.2}")),
             met: slope.map(|s| s <= 1.15),
@@ -194,14 +194,24 @@ impl Results {
         verdicts
     }
 
+    /// The log-log slope of `Api::build()` time over all sizes.
     pub fn assembly_slope(&self) -> Option<f64> {
+        self.slope_of(0)
+    }
+
+    /// The log-log slope between the two largest sizes: the growth at
+    /// scale, where fixed costs no longer count.
+    pub fn assembly_slope_at_scale(&self) -> Option<f64> {
         let sizes = self.assembly.as_ref()?;
-        (sizes.len() >= 2).then(|| {
-            let points: Vec<(f64, f64)> = sizes
-                .iter()
-                .map(|a| (a.operations as f64, a.median_ms()))
-                .collect();
-            stats::log_log_slope(&points)
-        })
+        self.slope_of(sizes.len().saturating_sub(2))
+    }
+
+    fn slope_of(&self, first: usize) -> Option<f64> {
+        let sizes = self.assembly.as_ref()?;
+        let points: Vec<(f64, f64)> = sizes[first.min(sizes.len())..]
+            .iter()
+            .map(|a| (a.operations as f64, a.median_ms()))
+            .collect();
+        (points.len() >= 2).then(|| stats::log_log_slope(&points))
     }
 }
