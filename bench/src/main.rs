@@ -1,0 +1,594 @@
+//! The benchmark harness.
+//!
+//! - `cargo run --release -p bench -- all` measures request overhead
+//!   (throughput, throughput per CPU-second, instructions per request),
+//!   docs serving, build time, assembly and memory, with FastAPI as a
+//!   reference when Python can install it, then writes its block of
+//!   `BENCHMARKS.md` and `bench/chart.svg`.
+//! - `cargo run -p bench -- smoke` runs every measurement path with tiny
+//!   numbers in about a minute and writes under `target/bench-smoke/`.
+//!
+//! Options: `--rounds N` (alternating rounds of the throughput runs) and
+//! `--only PART,…` (of `requests,instructions,memory,build,assembly,
+//! fastapi`; the report then goes under `target/bench-partial/`).
+
+mod app;
+mod chart;
+mod generate;
+mod http;
+mod load;
+mod machine;
+mod measure;
+mod report;
+mod results;
+mod server;
+mod stats;
+mod workspace;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use app::Variant;
+use http::Request;
+use machine::{CpuSample, Machine};
+use measure::{assembly, build_time, fastapi, instructions, memory, throughput};
+use results::Results;
+use server::{Pinning, Server};
+use workspace::{Profile, Workspace};
+
+const USAGE: &str = "usage: bench all|smoke [--rounds N] \
+                     [--only requests,instructions,memory,build,assembly,fastapi]";
+
+const BODY: &str = r#"{"id":"inv-1","title":"Coffee","customer":"Ada","total":12.5}"#;
+const INVOICES_TARGET: &str = "/invoices/?callback_url=https://example.com/cb";
+const EXPECTED_ANSWER: &str = r#"{"msg":"Invoice received"}"#;
+
+/// The sizes of one run.
+struct Settings {
+    smoke: bool,
+    throughput: throughput::Settings,
+    instructions: instructions::Settings,
+    memory: memory::Settings,
+    build_operations: usize,
+    build_rounds: usize,
+    assembly_sizes: Vec<usize>,
+    assembly_repeats: usize,
+    assembly_profile: Profile,
+}
+
+impl Settings {
+    fn full() -> Self {
+        Settings {
+            smoke: false,
+            throughput: throughput::Settings {
+                rounds: 10,
+                seconds: 2,
+                warmup_seconds: 2,
+                connections: 32,
+                noise_limit: 0.1,
+            },
+            instructions: instructions::Settings {
+                warmup: 1_000,
+                requests: 10_000,
+            },
+            memory: memory::Settings {
+                few: 10_000,
+                many: 1_000_000,
+                connections: 32,
+                step: Duration::from_secs(5),
+                timeout: Duration::from_secs(600),
+            },
+            build_operations: 100,
+            build_rounds: 5,
+            assembly_sizes: vec![10, 100, 1_000, 10_000],
+            assembly_repeats: 5,
+            assembly_profile: Profile::Release,
+        }
+    }
+
+    fn smoke() -> Self {
+        Settings {
+            smoke: true,
+            throughput: throughput::Settings {
+                rounds: 2,
+                seconds: 1,
+                warmup_seconds: 1,
+                connections: 8,
+                noise_limit: 0.1,
+            },
+            instructions: instructions::Settings {
+                warmup: 20,
+                requests: 100,
+            },
+            memory: memory::Settings {
+                few: 1_000,
+                many: 10_000,
+                connections: 8,
+                step: Duration::from_secs(1),
+                timeout: Duration::from_secs(60),
+            },
+            build_operations: 3,
+            build_rounds: 1,
+            assembly_sizes: vec![1, 10],
+            assembly_repeats: 2,
+            assembly_profile: Profile::Dev,
+        }
+    }
+
+    fn describe(&self) -> Vec<(String, String)> {
+        let t = &self.throughput;
+        let m = &self.memory;
+        vec![
+            (
+                "throughput".to_owned(),
+                format!(
+                    "{} alternating rounds of {} s per server and endpoint after a {} s warm-up, \
+                     {} connections",
+                    t.rounds, t.seconds, t.warmup_seconds, t.connections
+                ),
+            ),
+            (
+                "instructions".to_owned(),
+                format!(
+                    "{} requests counted after {} warm-up requests, per server and endpoint",
+                    report::thousands(self.instructions.requests as f64),
+                    report::thousands(self.instructions.warmup as f64)
+                ),
+            ),
+            (
+                "memory".to_owned(),
+                format!(
+                    "checkpoints after {} and {} requests, {} connections",
+                    report::thousands(m.few as f64),
+                    report::thousands(m.many as f64),
+                    m.connections
+                ),
+            ),
+            (
+                "build time".to_owned(),
+                format!(
+                    "{} operations, {} alternating rounds",
+                    self.build_operations, self.build_rounds
+                ),
+            ),
+            (
+                "assembly".to_owned(),
+                format!(
+                    "{} operations, {} repeats each, {} profile",
+                    self.assembly_sizes
+                        .iter()
+                        .map(|n| report::thousands(*n as f64))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    self.assembly_repeats,
+                    self.assembly_profile.name()
+                ),
+            ),
+        ]
+    }
+}
+
+const PARTS: [&str; 6] = [
+    "requests",
+    "instructions",
+    "memory",
+    "build",
+    "assembly",
+    "fastapi",
+];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("serve") => match args.get(1).and_then(|name| Variant::parse(name)) {
+            Some(variant) => app::serve(variant).map_err(|e| e.to_string()),
+            None => Err("usage: bench serve ours|plain".to_owned()),
+        },
+        Some("all") => parse_options(Settings::full(), &args[1..]).and_then(run),
+        Some("smoke") => parse_options(Settings::smoke(), &args[1..]).and_then(run),
+        _ => Err(USAGE.to_owned()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("bench: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+struct Run {
+    settings: Settings,
+    parts: Vec<String>,
+    partial: bool,
+    command: String,
+}
+
+fn parse_options(mut settings: Settings, args: &[String]) -> Result<Run, String> {
+    let mut parts: Vec<String> = PARTS.iter().map(|p| (*p).to_owned()).collect();
+    let mut partial = false;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--rounds" => {
+                settings.throughput.rounds = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .filter(|&n| n > 0)
+                    .ok_or("--rounds takes a positive number")?;
+            }
+            "--only" => {
+                let list = args.next().ok_or("--only takes a list of parts")?;
+                parts = list.split(',').map(str::to_owned).collect();
+                if let Some(unknown) = parts.iter().find(|p| !PARTS.contains(&p.as_str())) {
+                    return Err(format!("unknown part `{unknown}`: {}", PARTS.join(", ")));
+                }
+                partial = true;
+            }
+            other => return Err(format!("unknown option `{other}`\n{USAGE}")),
+        }
+    }
+    let mode = if settings.smoke { "smoke" } else { "all" };
+    let profile = if cfg!(debug_assertions) {
+        ""
+    } else {
+        " --release"
+    };
+    Ok(Run {
+        command: format!("cargo run{profile} -p bench -- {mode}"),
+        settings,
+        parts,
+        partial,
+    })
+}
+
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the bench crate is inside the workspace")
+        .to_path_buf()
+}
+
+fn run(run: Run) -> Result<(), String> {
+    let started = Instant::now();
+    let settings = &run.settings;
+    let wants = |part: &str| run.parts.iter().any(|p| p == part);
+    if cfg!(debug_assertions) && !settings.smoke {
+        eprintln!("bench: warning: a debug build measures debug servers; use --release");
+    }
+    let project = project_root();
+    let scratch = project.join("target").join("bench-scratch");
+    let pinning = Pinning::detect();
+    let machine = Machine::describe(&project);
+    if load::wrk_version().is_none() && (wants("requests") || wants("memory")) {
+        return Err("`wrk` is not installed (Debian package `wrk`)".to_owned());
+    }
+    eprintln!("bench: {}; {}", machine.cpu, pinning.describe());
+
+    // A part that fails is reported and the run goes on; the command fails
+    // at the end.
+    let mut failures = Vec::new();
+    let mut noise = Vec::new();
+    let mut attempt =
+        |name: &'static str, title: &str, work: &mut dyn FnMut() -> Result<(), String>| {
+            let part = Part::start(name, title);
+            if let Err(error) = work() {
+                eprintln!("   {name} failed: {error}");
+                failures.push(format!("{name}: {error}"));
+            }
+            // Setting up is not measuring: its neighbours do not matter.
+            let mut ignored = Vec::new();
+            part.finish(if name.ends_with("-setup") {
+                &mut ignored
+            } else {
+                &mut noise
+            });
+        };
+
+    let mut fastapi_env = Err("not run (`--only` left it out)".to_owned());
+    if wants("fastapi") {
+        attempt(
+            "fastapi-setup",
+            "FastAPI reference: target/bench-fastapi/venv",
+            &mut || {
+                fastapi_env = fastapi::prepare(&project);
+                if let Err(reason) = &fastapi_env {
+                    eprintln!("   skipped: {reason}");
+                }
+                Ok(())
+            },
+        );
+    }
+    let mut fastapi = fastapi_env
+        .as_ref()
+        .map(|env| env.versions.clone())
+        .map_err(Clone::clone);
+
+    let (mut requests, mut docs) = (None, None);
+    if wants("requests") {
+        attempt("requests", "Request overhead and docs serving", &mut || {
+            let (r, d) = measure_requests(settings, pinning, &scratch, &fastapi_env, &mut fastapi)?;
+            requests = Some(r);
+            docs = Some(d);
+            Ok(())
+        });
+    } else if wants("fastapi") {
+        fastapi = Err("not run (`--only` left out the request benchmarks)".to_owned());
+    }
+
+    let mut instruction_counts = Err("not run (`--only` left it out)".to_owned());
+    if wants("instructions") {
+        attempt(
+            "instructions",
+            "Instructions per request (callgrind)",
+            &mut || {
+                if let Err(reason) = instructions::available() {
+                    eprintln!("   skipped: {reason}");
+                    instruction_counts = Err(reason);
+                    return Ok(());
+                }
+                let counts = instructions::measure(
+                    &[invoices_request(), openapi_request()],
+                    &settings.instructions,
+                    pinning,
+                    &scratch,
+                );
+                instruction_counts = counts.clone().map_err(|e| format!("failed: {e}"));
+                counts.map(drop)
+            },
+        );
+    }
+
+    let mut memory_results = Vec::new();
+    if wants("memory") {
+        attempt("memory", "Memory", &mut || {
+            for variant in [Variant::Ours, Variant::Plain] {
+                let server = Server::start_rust(variant, pinning)?;
+                memory_results.push(memory::measure(
+                    &server,
+                    &invoices_request(),
+                    &settings.memory,
+                    pinning,
+                    &scratch,
+                )?);
+            }
+            Ok(())
+        });
+    }
+
+    let mut build = None;
+    let mut assembly_results = None;
+    if wants("build") || wants("assembly") {
+        let assembly_ops = settings.assembly_sizes.iter().copied().max().unwrap_or(1);
+        let workspace = Workspace::write(&project, settings.build_operations, assembly_ops)?;
+        if wants("build") {
+            let title = format!("Build time ({} operations)", settings.build_operations);
+            attempt("build", &title, &mut || {
+                build = Some(build_time::measure(
+                    &workspace,
+                    settings.build_operations,
+                    settings.build_rounds,
+                )?);
+                Ok(())
+            });
+        }
+        if wants("assembly") {
+            attempt("assembly", "Assembly", &mut || {
+                assembly_results = Some(assembly::measure(
+                    &workspace,
+                    &settings.assembly_sizes,
+                    settings.assembly_repeats,
+                    settings.assembly_profile,
+                )?);
+                Ok(())
+            });
+        }
+    }
+
+    let (report_dir, chart_path, chart_link) = if settings.smoke || run.partial {
+        let dir = project.join("target").join(if settings.smoke {
+            "bench-smoke"
+        } else {
+            "bench-partial"
+        });
+        (dir.clone(), dir.join("chart.svg"), "chart.svg".to_owned())
+    } else {
+        (
+            project.clone(),
+            project.join("bench").join("chart.svg"),
+            "bench/chart.svg".to_owned(),
+        )
+    };
+    let results = Results {
+        command: run.command.clone(),
+        smoke: settings.smoke,
+        machine,
+        pinning: pinning.describe(),
+        minutes: started.elapsed().as_secs_f64() / 60.0,
+        settings: settings.describe(),
+        requests,
+        docs,
+        fastapi,
+        instructions: instruction_counts,
+        memory: memory_results,
+        build,
+        assembly: assembly_results,
+        noise,
+        failures: failures.clone(),
+        chart: chart_link,
+    };
+    write_outputs(&results, &report_dir, &chart_path)?;
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} part(s) failed:\n  {}",
+            failures.len(),
+            failures.join("\n  ")
+        ))
+    }
+}
+
+/// Throughput of `POST /invoices/` and `GET /openapi.json` on ours, plain
+/// and, when it starts, FastAPI.
+fn measure_requests(
+    settings: &Settings,
+    pinning: Pinning,
+    scratch: &Path,
+    fastapi_env: &Result<fastapi::Environment, String>,
+    fastapi: &mut Result<String, String>,
+) -> Result<(throughput::Throughput, throughput::Throughput), String> {
+    let mut servers = vec![
+        Server::start_rust(Variant::Ours, pinning)?,
+        Server::start_rust(Variant::Plain, pinning)?,
+    ];
+    if let Ok(env) = fastapi_env {
+        match env.start(pinning, &scratch.join("uvicorn.log")) {
+            Ok(server) => servers.push(server),
+            Err(reason) => *fastapi = Err(reason),
+        }
+    }
+    check_answers(&servers)?;
+    let servers: Vec<&Server> = servers.iter().collect();
+    eprintln!("  POST {INVOICES_TARGET}");
+    let requests = throughput::measure(
+        &servers,
+        &invoices_request(),
+        &settings.throughput,
+        pinning,
+        scratch,
+    )?;
+    eprintln!("  GET /openapi.json");
+    let docs = throughput::measure(
+        &servers,
+        &openapi_request(),
+        &settings.throughput,
+        pinning,
+        scratch,
+    )?;
+    Ok((requests, docs))
+}
+
+fn write_outputs(results: &Results, report_dir: &Path, chart_path: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(report_dir)
+        .map_err(|e| format!("creating {}: {e}", report_dir.display()))?;
+    let report_path = report_dir.join("BENCHMARKS.md");
+    let existing = std::fs::read_to_string(&report_path).ok();
+    let text = report::update(existing.as_deref(), &report::render(results));
+    std::fs::write(&report_path, text)
+        .map_err(|e| format!("writing {}: {e}", report_path.display()))?;
+    std::fs::write(chart_path, chart::render(results))
+        .map_err(|e| format!("writing {}: {e}", chart_path.display()))?;
+    eprintln!("\n== Results ({:.1} min)", results.minutes);
+    for verdict in results.verdicts() {
+        let met = match verdict.met {
+            Some(true) => "met",
+            Some(false) => "MISSED",
+            None => "-",
+        };
+        eprintln!(
+            "  {:<62} {:>26}  target {:<14} {met}",
+            verdict.name.replace('`', ""),
+            verdict.measured,
+            verdict.target
+        );
+    }
+    eprintln!(
+        "\nWrote {} and {}",
+        report_path.display(),
+        chart_path.display()
+    );
+    Ok(())
+}
+
+fn invoices_request() -> Request {
+    Request {
+        method: "POST",
+        target: INVOICES_TARGET.to_owned(),
+        json_body: Some(BODY.to_owned()),
+    }
+}
+
+fn openapi_request() -> Request {
+    Request {
+        method: "GET",
+        target: "/openapi.json".to_owned(),
+        json_body: None,
+    }
+}
+
+/// Every server answers the invoice with the same body; ours and plain
+/// serve the same document bytes.
+fn check_answers(servers: &[Server]) -> Result<(), String> {
+    let mut documents = Vec::new();
+    for server in servers {
+        let answer = http::send(server.addr, &invoices_request())?;
+        if answer.status != 200 || answer.body != EXPECTED_ANSWER.as_bytes() {
+            return Err(format!(
+                "{} answered the invoice with {} {:?}",
+                server.name,
+                answer.status,
+                String::from_utf8_lossy(&answer.body)
+            ));
+        }
+        let document = http::send(server.addr, &openapi_request())?;
+        let json = document
+            .content_type
+            .as_deref()
+            .is_some_and(|t| t.starts_with("application/json"));
+        if document.status != 200 || !json {
+            return Err(format!(
+                "{} answered /openapi.json with {} ({:?})",
+                server.name, document.status, document.content_type
+            ));
+        }
+        documents.push((server.name.as_str(), document.body));
+    }
+    let body = |name: &str| {
+        documents
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, b)| b.as_slice())
+    };
+    if body("ours") != body("plain") || body("ours") != Some(app::document_bytes().as_slice()) {
+        return Err("ours and plain serve different documents".to_owned());
+    }
+    Ok(())
+}
+
+/// A part of the run: how long it took and how busy other processes kept
+/// the machine meanwhile.
+struct Part {
+    name: &'static str,
+    started: Instant,
+    cpu: Option<CpuSample>,
+}
+
+impl Part {
+    fn start(name: &'static str, title: &str) -> Self {
+        eprintln!("== {title}");
+        Part {
+            name,
+            started: Instant::now(),
+            cpu: CpuSample::now(),
+        }
+    }
+
+    /// Call once every child process of the part has exited.
+    fn finish(self, noise: &mut Vec<(String, f64)>) {
+        let others = self
+            .cpu
+            .zip(CpuSample::now())
+            .map(|(start, end)| end.others_since(&start));
+        eprintln!(
+            "   {} took {:.0} s; other processes kept {} cores busy",
+            self.name,
+            self.started.elapsed().as_secs_f64(),
+            others.map_or_else(|| "?".to_owned(), |cores| format!("{cores:.2}"))
+        );
+        if let Some(cores) = others {
+            noise.push((self.name.to_owned(), cores));
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! The measurements, one per file.
+
+pub mod assembly;
+pub mod build_time;
+pub mod fastapi;
+pub mod instructions;
+pub mod memory;
+pub mod throughput;

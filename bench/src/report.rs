@@ -1,0 +1,513 @@
+//! `BENCHMARKS.md`: the harness owns one block of it, between two marker
+//! comments, and leaves everything else in the file as it is (other
+//! sections, hand-written analysis).
+
+use std::fmt::Write as _;
+
+use crate::measure::build_time::BuildTimes;
+use crate::measure::instructions::Count;
+use crate::measure::memory::MemoryGrowth;
+use crate::measure::throughput::{Sample, Throughput};
+use crate::results::{Results, DOCS_TARGET, REQUEST_TARGET};
+use crate::stats;
+
+pub const BEGIN: &str =
+    "<!-- bench:framework:begin (written by the bench crate; edit outside this block) -->";
+pub const END: &str = "<!-- bench:framework:end -->";
+const TITLE: &str = "# Benchmarks";
+
+/// The file with the harness's block replaced (or added after the title).
+pub fn update(existing: Option<&str>, block: &str) -> String {
+    let block = format!("{BEGIN}\n{}\n{END}", block.trim_end());
+    match existing {
+        Some(text) if text.contains(BEGIN) && text.contains(END) => {
+            let start = text.find(BEGIN).expect("checked");
+            let end = text.find(END).expect("checked") + END.len();
+            format!("{}{block}{}", &text[..start], &text[end..])
+        }
+        Some(text) if text.trim_start().starts_with(TITLE) => {
+            let title_end = text.find('\n').unwrap_or(text.len());
+            let rest = text[title_end..].trim_start_matches('\n');
+            format!("{}\n\n{block}\n\n{rest}", &text[..title_end])
+                .trim_end()
+                .to_owned()
+                + "\n"
+        }
+        Some(text) => format!("{TITLE}\n\n{block}\n\n{}", text.trim_start()),
+        None => format!("{TITLE}\n\n{block}\n"),
+    }
+}
+
+/// The harness's block: summary, chart, machine, method, tables.
+pub fn render(results: &Results) -> String {
+    let mut out = String::new();
+    let w = &mut out;
+    let _ = writeln!(w, "## Framework overhead\n");
+    if results.smoke {
+        let _ = writeln!(
+            w,
+            "**Smoke run**: tiny numbers that only show every measurement path works; \
+             they say nothing about performance.\n"
+        );
+    }
+    let _ = writeln!(
+        w,
+        "Measured with `{}` on {}, commit {}, in {:.1} minutes. \
+         Ratios compare this framework (\"ours\") with the same thing written with plain \
+         actix-web, measured side by side in one run.\n",
+        results.command, results.machine.date, results.machine.commit, results.minutes
+    );
+    for failure in &results.failures {
+        let _ = writeln!(w, "**Failed in this run**: {failure}\n");
+    }
+    let _ = writeln!(
+        w,
+        "| What | Target | Measured | Met |\n| --- | --- | --- | --- |"
+    );
+    for verdict in results.verdicts() {
+        let met = match verdict.met {
+            Some(true) => "yes",
+            Some(false) => "**no**",
+            None => "–",
+        };
+        let _ = writeln!(
+            w,
+            "| {} | {} | {} | {met} |",
+            verdict.name, verdict.target, verdict.measured
+        );
+    }
+    let _ = writeln!(
+        w,
+        "\n![Ratios to plain actix-web, and assembly time against the number of operations]({})\n",
+        results.chart
+    );
+
+    machine_section(w, results);
+    method_section(w, results);
+    throughput_section(
+        w,
+        "Request overhead",
+        results.requests.as_ref(),
+        REQUEST_TARGET,
+        &results.fastapi,
+    );
+    throughput_section(
+        w,
+        "Docs serving",
+        results.docs.as_ref(),
+        DOCS_TARGET,
+        &results.fastapi,
+    );
+    instructions_section(w, &results.instructions);
+    build_section(w, results.build.as_ref());
+    assembly_section(w, results);
+    memory_section(w, &results.memory);
+    out
+}
+
+fn machine_section(w: &mut String, results: &Results) {
+    let m = &results.machine;
+    let _ = writeln!(w, "### Machine\n");
+    let _ = writeln!(w, "| | |\n| --- | --- |");
+    let _ = writeln!(w, "| CPU | {} ({} cores) |", m.cpu, m.cores);
+    let _ = writeln!(w, "| Memory | {:.0} GiB |", m.memory_gib);
+    let _ = writeln!(w, "| Kernel | Linux {} |", m.kernel);
+    let _ = writeln!(w, "| Rust | {} |", m.rustc);
+    let _ = writeln!(w, "| actix-web | {} |", m.actix_web);
+    let _ = writeln!(w, "| Load generator | {} |", m.wrk);
+    let fastapi = match &results.fastapi {
+        Ok(versions) => versions.clone(),
+        Err(reason) => format!("skipped: {reason}"),
+    };
+    let _ = writeln!(w, "| FastAPI reference | {fastapi} |");
+    let _ = writeln!(w, "| Pinning | {} |", results.pinning);
+    let noise: Vec<String> = results
+        .noise
+        .iter()
+        .map(|(part, cores)| format!("{part} {cores:.2}"))
+        .collect();
+    let _ = writeln!(
+        w,
+        "| Other processes (cores busy on average) | {} |\n",
+        noise.join(", ")
+    );
+    if results.noise.iter().any(|(_, cores)| *cores > 0.1) {
+        let _ = writeln!(
+            w,
+            "Other processes were busy during this run (see the last row): the machine has \
+             two cores, so their work competed with the server or the load generator. \
+             Alternating rounds spread that noise over both variants alike, and the ratios \
+             are medians of paired rounds, but the absolute figures are lower than on an \
+             idle machine and the spreads are wider.\n"
+        );
+    }
+}
+
+fn method_section(w: &mut String, results: &Results) {
+    let _ = writeln!(w, "### Method\n");
+    let _ = writeln!(
+        w,
+        "- **Servers.** \"ours\" is `examples::invoices` (`#[callback_runtime::post]` with its \
+         callback group, mounted through `ApiService`); \"plain\" is the same handler under \
+         `#[actix_web::post]` with actix-web's `web::Json`/`web::Query`, and a \
+         `#[actix_web::get(\"/openapi.json\")]` handler returning the same document from \
+         static bytes. Both run from the harness's own binary (a release build for `all`) with one worker; the \
+         harness checks that they answer the benchmarked requests with the same status and \
+         body before loading them.\n\
+         - **Load.** `wrk` with one thread over keep-alive connections; a Lua script sets the \
+         `POST` body and reports the counts; any error response or socket error fails the \
+         run. `POST /invoices/?callback_url=https://example.com/cb` with \
+         `{{\"id\":\"inv-1\",\"title\":\"Coffee\",\"customer\":\"Ada\",\"total\":12.5}}`, and \
+         `GET /openapi.json`.\n\
+         - **Alternation.** Every round loads each server once, the order rotating from round \
+         to round; the ratio is the median of the rounds' ratios, so a slow stretch of the \
+         machine falls on both variants alike. The harness reads the CPU time of the whole \
+         machine around every run and runs a round again (up to twice the rounds) when \
+         other processes kept more than 0.1 cores busy during it.\n\
+         - **Requests per CPU-second.** The server's threads' time on a CPU during each run \
+         (`/proc/PID/task/*/schedstat`) divides the requests it answered: the throughput \
+         the server would have on a core of its own, robust to other processes taking \
+         turns on its core. \"Waiting for CPU\" is the time the server was ready to run \
+         but another process had its core. With the server near 100 % on CPU, it (not \
+         `wrk`) is the bottleneck.\n\
+         - **Build time.** Generated crates in `target/bench-build/` sharing one target folder \
+         and the project's `Cargo.lock`: N operations, each with its own body, query, \
+         response, event and acknowledgement types (the event types exist in both variants; \
+         an app that sends callbacks needs them), and for ours a `#[callbacks]` group per \
+         operation and `Api::build()` in `main`. Dev profile. Clean: `cargo clean -p CRATE` \
+         then `cargo build` (dependencies stay built). Incremental: a one-line change of a \
+         response message, then `cargo build`. Rounds alternate the variants; medians.\n\
+         - **Assembly.** A generated binary times `Api::build()` on the first N of its \
+         operations (repeats, median). Each operation has its own path, handler, `#[callbacks]` \
+         group and callback event and acknowledgement types; the body, query and response \
+         types are shared so that 10,000 handlers compile in minutes.\n\
+         - **Memory.** A fresh server of each variant, loaded until it has answered the first \
+         number of requests, then the second; `VmHWM` (peak resident set) from \
+         `/proc/PID/status` at both points.\n"
+    );
+    let _ = writeln!(w, "Settings of this run:\n");
+    for (name, value) in &results.settings {
+        let _ = writeln!(w, "- {name}: {value}");
+    }
+    let _ = writeln!(w);
+}
+
+fn throughput_section(
+    w: &mut String,
+    title: &str,
+    throughput: Option<&Throughput>,
+    target: f64,
+    fastapi: &Result<String, String>,
+) {
+    let _ = writeln!(w, "### {title}\n");
+    let Some(t) = throughput else {
+        let _ = writeln!(w, "Not measured in this run.\n");
+        return;
+    };
+    let _ = writeln!(
+        w,
+        "`{}`, {} rounds. Medians over the rounds.\n\n\
+         | Server | req/s | Range (req/s) | p50 latency | p99 latency | Server on CPU | Waiting for CPU | req per CPU-second |\n\
+         | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        t.endpoint,
+        t.samples.first().map_or(0, Vec::len)
+    );
+    for server in &t.servers {
+        let rps = t.rps(server).unwrap_or_default();
+        let (lo, hi) = stats::range(&rps);
+        let median = |pick: fn(&Sample) -> f64| t.median_of(server, pick).unwrap_or(f64::NAN);
+        let _ = writeln!(
+            w,
+            "| {server} | {} | {} – {} | {} | {} | {:.0} % | {:.0} % | {} |",
+            thousands(stats::median(&rps)),
+            thousands(lo),
+            thousands(hi),
+            micros(median(|s| s.run.p50_us as f64)),
+            micros(median(|s| s.run.p99_us as f64)),
+            median(Sample::server_cores) * 100.0,
+            median(|s| s.server_waiting_ns as f64 / (s.run.duration_us.max(1) as f64 * 1e3))
+                * 100.0,
+            thousands(median(Sample::requests_per_cpu_second)),
+        );
+    }
+    if t.discarded > 0 || t.noisy > 0 {
+        let _ = writeln!(
+            w,
+            "\n{} round(s) were run again because other processes kept more than 0.1 \
+             cores busy during them; {} accepted round(s) were noisy all the same.",
+            t.discarded, t.noisy
+        );
+    }
+    let list = |ratios: &[f64]| {
+        ratios
+            .iter()
+            .map(|r| format!("{r:.3}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if let Some(ratios) = t.ratios("ours", "plain") {
+        let (lo, hi) = stats::range(&ratios);
+        let _ = writeln!(
+            w,
+            "\nOurs / plain, requests per second: median **{:.3}** (target ≥ {target}), \
+             rounds {lo:.3} – {hi:.3}: {}.",
+            stats::median(&ratios),
+            list(&ratios)
+        );
+    }
+    if let Some(ratios) = t.cpu_ratios("ours", "plain") {
+        let (lo, hi) = stats::range(&ratios);
+        let _ = writeln!(
+            w,
+            "Ours / plain, requests per server CPU-second: median **{:.3}**, \
+             rounds {lo:.3} – {hi:.3}: {}.",
+            stats::median(&ratios),
+            list(&ratios)
+        );
+    }
+    match (t.ratios("ours", "fastapi"), fastapi) {
+        (Some(ratios), _) => {
+            let _ = writeln!(
+                w,
+                "Ours / FastAPI, requests per second: median **{:.1}×**.",
+                stats::median(&ratios)
+            );
+        }
+        (None, Err(reason)) => {
+            let _ = writeln!(w, "FastAPI reference skipped: {reason}.");
+        }
+        (None, Ok(_)) => {}
+    }
+    let _ = writeln!(w);
+}
+
+fn instructions_section(w: &mut String, counts: &Result<Vec<Count>, String>) {
+    let _ = writeln!(w, "### Instructions per request\n");
+    let counts = match counts {
+        Ok(counts) => counts,
+        Err(reason) => {
+            let _ = writeln!(w, "Not counted: {reason}.\n");
+            return;
+        }
+    };
+    let _ = writeln!(
+        w,
+        "User-space instructions per request under callgrind, one request at a time over \
+         one keep-alive connection: deterministic, whatever else the machine runs. The \
+         kernel's share of a request (socket reads and writes, the same for both servers) \
+         is not counted, so these ratios overstate the difference in throughput.\n\n\
+         | Endpoint | Ours | Plain | Plain / ours |\n\
+         | --- | ---: | ---: | ---: |"
+    );
+    let mut endpoints: Vec<&str> = Vec::new();
+    for count in counts {
+        if !endpoints.contains(&count.endpoint.as_str()) {
+            endpoints.push(&count.endpoint);
+        }
+    }
+    for endpoint in endpoints {
+        let find = |server: &str| {
+            counts
+                .iter()
+                .find(|c| c.server == server && c.endpoint == endpoint)
+                .map(Count::per_request)
+        };
+        if let (Some(ours), Some(plain)) = (find("ours"), find("plain")) {
+            let _ = writeln!(
+                w,
+                "| `{endpoint}` | {} | {} | **{:.3}** |",
+                thousands(ours),
+                thousands(plain),
+                plain / ours
+            );
+        }
+    }
+    let _ = writeln!(w);
+}
+
+fn build_section(w: &mut String, build: Option<&BuildTimes>) {
+    let _ = writeln!(w, "### Build time\n");
+    let Some(b) = build else {
+        let _ = writeln!(w, "Not measured in this run.\n");
+        return;
+    };
+    let _ = writeln!(
+        w,
+        "{} operations, {} profile, {} rounds; seconds.\n\n\
+         | Build | Ours (median) | Plain (median) | Ours / plain | Ours (rounds) | Plain (rounds) |\n\
+         | --- | ---: | ---: | ---: | --- | --- |",
+        b.operations,
+        b.profile,
+        b.clean_ours.len()
+    );
+    let rows = [
+        ("Clean build of the crate", &b.clean_ours, &b.clean_plain),
+        (
+            "Incremental, one-line change",
+            &b.incremental_ours,
+            &b.incremental_plain,
+        ),
+    ];
+    for (name, ours, plain) in rows {
+        let (o, p) = (stats::median(ours), stats::median(plain));
+        let list = |xs: &Vec<f64>| {
+            xs.iter()
+                .map(|x| format!("{x:.1}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let _ = writeln!(
+            w,
+            "| {name} | {o:.2} | {p:.2} | **{:.2}** | {} | {} |",
+            o / p,
+            list(ours),
+            list(plain)
+        );
+    }
+    let _ = writeln!(w);
+}
+
+fn assembly_section(w: &mut String, results: &Results) {
+    let _ = writeln!(w, "### Assembly\n");
+    let Some(sizes) = &results.assembly else {
+        let _ = writeln!(w, "Not measured in this run.\n");
+        return;
+    };
+    let _ = writeln!(
+        w,
+        "`Api::build()`: collect, describe, check every callback expression, check `$ref`s, \
+         serialize once.\n\n\
+         | Operations | Median time | Per operation | Document size | Repeats |\n\
+         | ---: | ---: | ---: | ---: | ---: |"
+    );
+    for a in sizes {
+        let ms = a.median_ms();
+        let _ = writeln!(
+            w,
+            "| {} | {} | {:.1} µs | {} | {} |",
+            thousands(a.operations as f64),
+            millis(ms),
+            ms * 1000.0 / a.operations as f64,
+            bytes(a.bytes),
+            a.nanos.len()
+        );
+    }
+    if let (Some(all), Some(scale)) = (results.assembly_slope(), results.assembly_slope_at_scale())
+    {
+        let _ = writeln!(
+            w,
+            "\nGrowth: the log-log slope of time against operations is **{scale:.2}** between \
+             the two largest sizes and {all:.2} over all of them (1 is linear, 2 quadratic)."
+        );
+    }
+    let _ = writeln!(w);
+}
+
+fn memory_section(w: &mut String, memory: &[MemoryGrowth]) {
+    let _ = writeln!(w, "### Memory\n");
+    if memory.is_empty() {
+        let _ = writeln!(w, "Not measured in this run.\n");
+        return;
+    }
+    let _ = writeln!(
+        w,
+        "Peak resident set (`VmHWM`) of a fresh server, `POST /invoices/`.\n\n\
+         | Server | At start | After few requests | After many requests | Many / few |\n\
+         | --- | ---: | ---: | ---: | ---: |"
+    );
+    for m in memory {
+        let _ = writeln!(
+            w,
+            "| {} | {} KiB | {} KiB ({} requests) | {} KiB ({} requests) | **{:.3}** |",
+            m.server,
+            thousands(m.at_start.peak_kib as f64),
+            thousands(m.few.1.peak_kib as f64),
+            thousands(m.few.0 as f64),
+            thousands(m.many.1.peak_kib as f64),
+            thousands(m.many.0 as f64),
+            m.peak_ratio()
+        );
+    }
+    let _ = writeln!(w);
+}
+
+/// `12345.6` as `12,346`.
+pub fn thousands(value: f64) -> String {
+    let digits = format!("{:.0}", value.max(0.0));
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn micros(us: f64) -> String {
+    if us >= 1000.0 {
+        format!("{:.2} ms", us / 1000.0)
+    } else {
+        format!("{us:.0} µs")
+    }
+}
+
+fn millis(ms: f64) -> String {
+    if ms >= 1000.0 {
+        format!("{:.2} s", ms / 1000.0)
+    } else if ms >= 10.0 {
+        format!("{ms:.1} ms")
+    } else {
+        format!("{ms:.2} ms")
+    }
+}
+
+fn bytes(n: usize) -> String {
+    let n = n as f64;
+    if n >= 1024.0 * 1024.0 {
+        format!("{:.1} MiB", n / (1024.0 * 1024.0))
+    } else if n >= 1024.0 {
+        format!("{:.1} KiB", n / 1024.0)
+    } else {
+        format!("{n:.0} B")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_file_gets_the_title_and_the_block() {
+        let text = update(None, "## Framework overhead\n\nfigures");
+        assert!(text.starts_with("# Benchmarks\n\n<!-- bench:framework:begin"));
+        assert!(text.contains("figures\n<!-- bench:framework:end -->"));
+    }
+
+    #[test]
+    fn other_sections_survive_a_rewrite() {
+        let first = update(None, "old figures");
+        let with_other = format!("{first}\n## Runtime expressions\n\ntheirs\n");
+        let second = update(Some(&with_other), "new figures");
+        assert!(second.contains("new figures"));
+        assert!(!second.contains("old figures"));
+        assert!(second.contains("## Runtime expressions\n\ntheirs"));
+        assert_eq!(second.matches("# Benchmarks").count(), 1);
+    }
+
+    #[test]
+    fn a_file_without_the_block_keeps_its_sections() {
+        let text = update(
+            Some("# Benchmarks\n\n## Runtime expressions\n\ntheirs\n"),
+            "mine",
+        );
+        assert!(text.starts_with("# Benchmarks\n\n<!-- bench:framework:begin"));
+        assert!(text.ends_with("## Runtime expressions\n\ntheirs\n"));
+    }
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(1234567.4), "1,234,567");
+        assert_eq!(thousands(999.0), "999");
+    }
+}
