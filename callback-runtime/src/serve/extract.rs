@@ -112,20 +112,23 @@ impl<T: DeserializeOwned> Future for ValidJsonFuture<T> {
 }
 
 fn content_type_problem(req: &HttpRequest) -> Option<HttpValidationError> {
-    let value = req.headers().get(CONTENT_TYPE)?;
+    let value = req.headers().get(CONTENT_TYPE)?.as_bytes();
+    // The media type without its parameters, compared as bytes (no UTF-8
+    // check on the happy path).
     let essence = value
-        .to_str()
-        .unwrap_or_default()
-        .split(';')
+        .split(|b| *b == b';')
         .next()
         .unwrap_or_default()
-        .trim();
-    let json = essence.eq_ignore_ascii_case("application/json")
-        || (essence.len() > 5 && essence[essence.len() - 5..].eq_ignore_ascii_case("+json"));
+        .trim_ascii();
+    let json = essence.eq_ignore_ascii_case(b"application/json")
+        || (essence.len() > 5 && essence[essence.len() - 5..].eq_ignore_ascii_case(b"+json"));
     (!json).then(|| {
         HttpValidationError::single(
             vec![LocationItem::Name("body".into())],
-            format!("expected a JSON body (Content-Type: application/json), got `{essence}`"),
+            format!(
+                "expected a JSON body (Content-Type: application/json), got `{}`",
+                String::from_utf8_lossy(essence)
+            ),
             "content_type",
         )
     })
