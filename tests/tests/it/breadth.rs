@@ -548,14 +548,7 @@ fn security_global_per_scope_per_operation_and_for_callbacks() {
 
 #[test]
 fn undeclared_security_scheme_is_a_startup_error() {
-    let problems = match Api::new("t", "1")
-        .security("nope", &[])
-        .service(health)
-        .build()
-    {
-        Ok(_) => panic!("should not assemble"),
-        Err(e) => e.problems,
-    };
+    let problems = support::problems(Api::new("t", "1").security("nope", &[]).service(health));
     assert_eq!(
         problems,
         ["the document requires the security scheme `nope`, which is not declared; declare it with `Api::security_scheme(\"nope\", …)`"]
@@ -616,14 +609,11 @@ fn webhooks_group_given_as_callbacks_is_a_startup_error() {
         only_hidden.is_ok(),
         "a hidden operation is not documented, so nothing is attached to it"
     );
-    let problems = match Api::new("t", "1")
-        .callbacks(marketplace_webhooks::WEBHOOK_GROUP)
-        .service(legacy_ok)
-        .build()
-    {
-        Ok(_) => panic!("should not assemble"),
-        Err(e) => e.problems,
-    };
+    let problems = support::problems(
+        Api::new("t", "1")
+            .callbacks(marketplace_webhooks::WEBHOOK_GROUP)
+            .service(legacy_ok),
+    );
     assert_eq!(
         problems,
         ["operation `legacy_ok` (`GET /ok`) is given the `#[webhooks]` group `marketplace_webhooks` as callbacks; document webhooks with `Api::webhooks`"]

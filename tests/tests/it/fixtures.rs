@@ -294,12 +294,7 @@ async fn misnamed(path: web::Path<MisnamedPath>) -> &'static str {
     "x"
 }
 
-fn problems(api: Api) -> Vec<String> {
-    match api.build() {
-        Ok(_) => panic!("the document should not assemble"),
-        Err(error) => error.problems,
-    }
-}
+use support::problems;
 
 #[test]
 fn undeclared_query_parameter_is_a_startup_error() {

@@ -245,3 +245,11 @@ pub fn request(
     }
     response
 }
+
+/// The problems `Api::build` reports; panics if the document assembles.
+pub fn problems(api: callback_runtime::Api) -> Vec<String> {
+    match api.build() {
+        Ok(_) => panic!("the document should not assemble"),
+        Err(error) => error.problems,
+    }
+}
