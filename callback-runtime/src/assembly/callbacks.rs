@@ -20,8 +20,9 @@ use crate::openapi::{
 
 type Described<'m> = (String, &'m Mounted, Operation);
 
-/// How deep callbacks of callbacks may nest (a group that reaches itself
-/// again is reported instead of recursing forever).
+/// How deep callbacks of callbacks may nest. A group cannot reach itself
+/// (its `__GROUP` constant would refer to itself, which rustc rejects), so
+/// this only bounds the recursion defensively.
 const MAX_NESTING: usize = 8;
 
 pub(super) fn attach(
