@@ -1,0 +1,163 @@
+//! The records of delivery: what is queued, what each attempt did, and the
+//! state a delivery is in.
+
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+/// A delivery's key in its store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DeliveryId(pub i64);
+
+impl fmt::Display for DeliveryId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Where a delivery is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Waiting for its next attempt (or in flight, under a lease).
+    Pending,
+    /// A 2xx answer was received.
+    Delivered,
+    /// Every attempt of the schedule failed.
+    Failed,
+    /// Never sent: the URL is missing or not allowed, or resolves to a
+    /// forbidden address.
+    Refused,
+    /// The receiver answered 410 Gone: its destination no longer exists.
+    Gone,
+}
+
+impl Status {
+    /// Every state, in the order above.
+    pub const ALL: [Status; 5] = [
+        Status::Pending,
+        Status::Delivered,
+        Status::Failed,
+        Status::Refused,
+        Status::Gone,
+    ];
+
+    /// The state's name, as stored and served (`"pending"`, …).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Delivered => "delivered",
+            Status::Failed => "failed",
+            Status::Refused => "refused",
+            Status::Gone => "gone",
+        }
+    }
+
+    /// The state named `name`, as [`Status::as_str`] writes it.
+    pub fn parse(name: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
+    /// True for every state but `pending`: nothing more will be sent.
+    pub const fn is_final(self) -> bool {
+        !matches!(self, Status::Pending)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A request to deliver, as the typed API builds it and a store queues it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewDelivery {
+    /// Which declaration it comes from, e.g.
+    /// `invoice_callbacks::invoice_notification`.
+    pub callback: String,
+    /// The HTTP method, upper case (`POST`).
+    pub method: String,
+    /// The URL to send to. When [`NewDelivery::refused`] is set, the URL
+    /// could not be computed and this is the template it came from.
+    pub url: String,
+    /// The JSON body, exactly as it will be sent and signed.
+    pub body: String,
+    /// Why the delivery must not be sent (a missing or malformed URL):
+    /// the store records it as [`Status::Refused`] with this reason.
+    pub refused: Option<String>,
+}
+
+/// A queued delivery, as the deliveries view shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    /// The key in the store.
+    pub id: DeliveryId,
+    /// The Standard Webhooks `webhook-id`, the same on every attempt.
+    pub webhook_id: String,
+    /// Which declaration it comes from.
+    pub callback: String,
+    /// The HTTP method.
+    pub method: String,
+    /// Where it is (or would have been) sent.
+    pub url: String,
+    /// Its state.
+    pub status: Status,
+    /// How many attempts were made.
+    pub attempts: u32,
+    /// The error of the last attempt, or why it was refused.
+    pub last_error: Option<String>,
+    /// The HTTP status of the last answer, if any.
+    pub last_status: Option<u16>,
+    /// When it was queued, in milliseconds since the Unix epoch.
+    pub created_at: i64,
+    /// When the next attempt is due (pending deliveries), in milliseconds
+    /// since the Unix epoch.
+    pub next_attempt_at: Option<i64>,
+    /// When it reached its final state, in milliseconds since the Unix
+    /// epoch.
+    pub finished_at: Option<i64>,
+}
+
+/// One attempt to send a delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attempt {
+    /// When the request started, in milliseconds since the Unix epoch.
+    pub started_at: i64,
+    /// How long it took until the answer (or the error), in milliseconds.
+    pub duration_ms: i64,
+    /// The HTTP status of the answer, if one came.
+    pub status: Option<u16>,
+    /// What went wrong, if anything: a transport error, a timeout, a non-2xx
+    /// answer, a refused address.
+    pub error: Option<String>,
+    /// The start of the answer's body (capped), if one came.
+    pub response_body: Option<String>,
+}
+
+/// Milliseconds since the Unix epoch: how every time is stored.
+pub fn unix_millis(time: SystemTime) -> i64 {
+    time.duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// The time `millis` after the Unix epoch.
+pub fn from_unix_millis(millis: i64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(u64::try_from(millis).unwrap_or(0))
+}
+
+/// A fresh Standard Webhooks message id: `msg_` and 24 random characters.
+pub fn new_webhook_id() -> String {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut bytes = [0u8; 24];
+    getrandom::fill(&mut bytes).expect("the operating system's random source");
+    let mut id = String::with_capacity(28);
+    id.push_str("msg_");
+    for b in bytes {
+        id.push(ALPHABET[usize::from(b) % ALPHABET.len()] as char);
+    }
+    id
+}

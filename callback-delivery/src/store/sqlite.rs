@@ -1,0 +1,5 @@
+//! The embedded, durable store.
+
+/// A [`Store`](super::Store) in one SQLite file.
+#[derive(Debug)]
+pub struct SqliteStore;
