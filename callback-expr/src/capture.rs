@@ -315,3 +315,67 @@ fn reads_from<'e>(need: &Expression, expr: &'e Expression) -> Option<&'e [String
         _ => None,
     }
 }
+
+/// A [`Captured`] is stored as a JSON object from each kept expression to
+/// its value, so that an app can keep it with its own records and evaluate
+/// the templates later (the callback of a payment that arrives hours after
+/// the request). Parts the request did not have are `null`; response parts
+/// not yet added are left out.
+///
+/// ```
+/// use callback_expr::{CapturePlan, Captured, RequestParts, Template};
+/// use serde_json::json;
+///
+/// let template = Template::parse("{$request.query.to}/invoices/{$request.body#/id}").unwrap();
+/// let body = json!({"id": 7, "lines": []});
+/// let captured = CapturePlan::new([&template]).capture(&RequestParts {
+///     query: "to=https%3A%2F%2Fclient.example",
+///     body: Some(&body),
+///     ..RequestParts::default()
+/// });
+/// let stored = serde_json::to_value(&captured).unwrap();
+/// assert_eq!(stored, json!({"$request.query.to": "https://client.example", "$request.body#/id": 7}));
+/// let restored: Captured = serde_json::from_value(stored).unwrap();
+/// assert_eq!(template.evaluate(&restored).unwrap(), "https://client.example/invoices/7");
+/// ```
+impl serde::Serialize for Captured {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let kept = self
+            .slots
+            .iter()
+            .filter(|s| !matches!(s, Slot::Pending))
+            .count();
+        let mut map = serializer.serialize_map(Some(kept))?;
+        for (need, slot) in self.needs.iter().zip(&self.slots) {
+            match slot {
+                Slot::Pending => {}
+                Slot::Absent => map.serialize_entry(&need.to_string(), &Value::Null)?,
+                Slot::Present(value) => map.serialize_entry(&need.to_string(), value)?,
+            }
+        }
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Captured {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let map = serde_json::Map::<String, Value>::deserialize(deserializer)?;
+        let mut needs = Vec::with_capacity(map.len());
+        let mut slots = Vec::with_capacity(map.len());
+        for (key, value) in map {
+            let expr = Expression::parse(&key).map_err(|e| {
+                serde::de::Error::custom(format_args!("`{key}` is not a runtime expression: {e}"))
+            })?;
+            needs.push(expr);
+            slots.push(match value {
+                Value::Null => Slot::Absent,
+                value => Slot::Present(value),
+            });
+        }
+        Ok(Captured {
+            needs: needs.into(),
+            slots,
+        })
+    }
+}

@@ -134,8 +134,10 @@ pub trait Store: Send + Sync + 'static {
     fn record<'a>(&'a self, outcomes: &'a [Outcome]) -> BoxFuture<'a, Result<usize, StoreError>>;
 
     /// Deliveries matching `filter`, newest first.
-    fn list<'a>(&'a self, filter: &'a ListFilter)
-        -> BoxFuture<'a, Result<Vec<Delivery>, StoreError>>;
+    fn list<'a>(
+        &'a self,
+        filter: &'a ListFilter,
+    ) -> BoxFuture<'a, Result<Vec<Delivery>, StoreError>>;
 
     /// One delivery and its attempts, oldest first.
     fn get(

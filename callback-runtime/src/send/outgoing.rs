@@ -1,0 +1,149 @@
+//! A request built from a declaration, ready to queue or to send.
+
+use std::marker::PhantomData;
+
+use callback_delivery::sender::{Reply, Request, SendError, Sender};
+use callback_delivery::NewDelivery;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::{Webhook, WebhookGroupType};
+use crate::describe::CallbackSpec;
+
+/// A callback or webhook request built from its declaration: the evaluated
+/// URL (or why there is none) and the serialized body, typed by the
+/// response the declaration expects.
+///
+/// Queue it with `Outbox::enqueue(outgoing)` (durable, signed, retried), or
+/// make one attempt at once with [`Outgoing::send_now`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing<R> {
+    delivery: NewDelivery,
+    response: PhantomData<fn() -> R>,
+}
+
+impl<R> Outgoing<R> {
+    /// Builds the request of `spec` (declared in `group`) to `url`, or a
+    /// refused one when `url` is an error.
+    pub(crate) fn new<B: Serialize + ?Sized>(
+        group: &str,
+        spec: &CallbackSpec,
+        url: Result<String, String>,
+        body: &B,
+    ) -> Self {
+        let callback = format!("{group}::{}", spec.name);
+        let (body, body_error) = match serde_json::to_string(body) {
+            Ok(body) => (body, None),
+            Err(e) => (String::new(), Some(format!("the body does not serialize: {e}"))),
+        };
+        let (url, refused) = match url {
+            Ok(url) => (url, body_error),
+            Err(reason) => (spec.url.to_owned(), Some(reason)),
+        };
+        Outgoing {
+            delivery: NewDelivery {
+                callback,
+                method: spec.method.as_str().to_ascii_uppercase(),
+                url,
+                body,
+                refused,
+            },
+            response: PhantomData,
+        }
+    }
+
+    /// The request as a store queues it.
+    pub fn delivery(&self) -> &NewDelivery {
+        &self.delivery
+    }
+
+    /// The URL, or `None` when it could not be computed (then
+    /// [`Outgoing::refused`] says why).
+    pub fn url(&self) -> Option<&str> {
+        self.delivery
+            .refused
+            .is_none()
+            .then_some(self.delivery.url.as_str())
+    }
+
+    /// Why the request cannot be sent, if it cannot.
+    pub fn refused(&self) -> Option<&str> {
+        self.delivery.refused.as_deref()
+    }
+
+    /// Makes one signed, guarded attempt now, with a fresh `webhook-id`,
+    /// and returns the answer, whatever its status. Nothing is stored and
+    /// nothing is retried: for deliveries that must arrive, queue instead.
+    pub async fn send_now(&self, sender: &Sender) -> Result<Answer<R>, SendError> {
+        if let Some(reason) = &self.delivery.refused {
+            return Err(SendError::Transport(reason.clone()));
+        }
+        let webhook_id = callback_delivery::delivery::new_webhook_id();
+        let reply = sender
+            .send(Request {
+                method: &self.delivery.method,
+                url: &self.delivery.url,
+                webhook_id: &webhook_id,
+                body: &self.delivery.body,
+            })
+            .await?;
+        Ok(Answer {
+            reply,
+            webhook_id,
+            response: PhantomData,
+        })
+    }
+}
+
+impl<R> From<Outgoing<R>> for NewDelivery {
+    fn from(outgoing: Outgoing<R>) -> NewDelivery {
+        outgoing.delivery
+    }
+}
+
+/// The receiver's answer to [`Outgoing::send_now`], decodable into the
+/// declared response type.
+#[derive(Debug, Clone)]
+pub struct Answer<R> {
+    reply: Reply,
+    webhook_id: String,
+    response: PhantomData<fn() -> R>,
+}
+
+impl<R> Answer<R> {
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        self.reply.status
+    }
+
+    /// The `webhook-id` the request was sent with.
+    pub fn webhook_id(&self) -> &str {
+        &self.webhook_id
+    }
+
+    /// The raw answer (status, `Retry-After`, start of the body).
+    pub fn reply(&self) -> &Reply {
+        &self.reply
+    }
+}
+
+impl<R: DeserializeOwned> Answer<R> {
+    /// The body decoded as the declared response type.
+    pub fn json(&self) -> Result<R, serde_json::Error> {
+        serde_json::from_slice(&self.reply.body)
+    }
+}
+
+/// The request of webhook `W` to a subscriber's `url`, with `body`.
+///
+/// Webhooks have no triggering request: the app keeps its subscribers' URLs
+/// and sends to each.
+pub fn webhook<W>(_webhook: W, url: impl Into<String>, body: &W::Body) -> Outgoing<W::Response>
+where
+    W: Webhook,
+    W::Body: Serialize,
+{
+    let group = <W::Group as WebhookGroupType>::GROUP;
+    let spec = &group.callbacks[W::INDEX];
+    Outgoing::new(group.name, spec, Ok(url.into()), body)
+}

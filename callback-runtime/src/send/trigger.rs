@@ -1,0 +1,264 @@
+//! The triggering request of an operation's callbacks, captured.
+
+use std::borrow::Cow;
+use std::future::{ready, Ready};
+use std::marker::PhantomData;
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use callback_expr::{
+    CapturePlan, Captured, Expression, RequestView, ResponseParts, Source, Template,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{Callback, CallbackGroupType, Outgoing};
+use crate::describe::{ApiInput, CallbackGroup, OperationBuilder};
+
+/// What a group's URL templates read of a request, computed once per group
+/// (the `#[callbacks]` macro keeps it in a `static`).
+#[derive(Debug)]
+pub struct TriggerPlan {
+    capture: CapturePlan,
+    templates: Vec<Result<Template, String>>,
+}
+
+impl TriggerPlan {
+    /// The plan of every callback of `group`.
+    ///
+    /// A shorthand `{$name}` is resolved by the document's assembly against
+    /// the operation's parameters; here, where one group serves several
+    /// operations, it captures the query, path and header parameter `name`
+    /// and uses the first the request has.
+    pub fn new(group: &CallbackGroup) -> Self {
+        let templates: Vec<Result<Template, String>> = group
+            .callbacks
+            .iter()
+            .map(|spec| Template::parse_with(spec.url, true).map_err(|e| e.to_string()))
+            .collect();
+        let mut needs = Vec::new();
+        for expr in templates.iter().flatten().flat_map(Template::expressions) {
+            match expr {
+                Expression::Shorthand(name) => {
+                    needs.extend(shorthand_sources(name).map(Expression::Request));
+                }
+                other => needs.push(other.clone()),
+            }
+        }
+        TriggerPlan {
+            capture: CapturePlan::from_expressions(&needs),
+            templates,
+        }
+    }
+
+    /// The capture plan: what is kept of each request.
+    pub fn capture_plan(&self) -> &CapturePlan {
+        &self.capture
+    }
+
+    /// The URL of callback `index` of the group, evaluated against
+    /// `captured`.
+    fn evaluate(&self, index: usize, captured: &Captured) -> Result<String, String> {
+        let template = self
+            .templates
+            .get(index)
+            .ok_or_else(|| "no such callback in the group".to_owned())?
+            .as_ref()
+            .map_err(Clone::clone)?;
+        let resolved = template.try_map(|expr| {
+            Ok::<_, String>(match expr {
+                Expression::Shorthand(name) => shorthand_sources(name)
+                    .map(Expression::Request)
+                    .find(|e| e.evaluate(captured).is_ok())
+                    .unwrap_or_else(|| Expression::Request(Source::Query(name.clone()))),
+                other => other.clone(),
+            })
+        })?;
+        resolved.evaluate(captured).map_err(|e| e.to_string())
+    }
+}
+
+/// Where a shorthand `$name` may come from, in the order it is looked up.
+fn shorthand_sources(name: &str) -> impl Iterator<Item = Source> {
+    [
+        Source::Query(name.to_owned()),
+        Source::Path(name.to_owned()),
+        Source::Header(name.to_owned()),
+    ]
+    .into_iter()
+}
+
+/// The request that triggered an operation's callbacks: the parts of it that
+/// the URL templates of group `G` read, and nothing else.
+///
+/// Take it as a handler argument (each group names its own:
+/// `invoice_callbacks::Trigger`); the route macro checks that `G` is
+/// attached to the operation. It is an owned, serializable value: keep it
+/// with your records and call [`Trigger::callback`] when the event happens,
+/// in this request or hours later.
+///
+/// ```
+/// # use callback_runtime::{callbacks, post, send::Trigger};
+/// # use actix_web::web;
+/// # #[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+/// # struct Paid { id: u32 }
+/// # #[derive(serde::Deserialize, schemars::JsonSchema)]
+/// # struct Invoice { id: u32 }
+/// #[callbacks]
+/// mod payment_callbacks {
+///     use super::*;
+///     /// The invoice was paid.
+///     #[post("{$request.query.callback_url}/paid/{$request.body#/id}")]
+///     fn paid(body: Paid);
+/// }
+///
+/// /// Create an invoice.
+/// #[post("/invoices", callbacks = payment_callbacks)]
+/// async fn create(invoice: web::Json<Invoice>, trigger: payment_callbacks::Trigger) -> String {
+///     // Store it with the invoice; when the payment arrives:
+///     let stored = serde_json::to_string(&trigger).unwrap();
+///     let trigger: payment_callbacks::Trigger = serde_json::from_str(&stored).unwrap();
+///     let request = trigger.callback(payment_callbacks::paid, &Paid { id: invoice.id });
+///     request.url().unwrap_or_default().to_owned()
+/// }
+/// ```
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Trigger<G> {
+    captured: Captured,
+    #[serde(skip)]
+    group: PhantomData<fn() -> G>,
+}
+
+impl<G: CallbackGroupType> Trigger<G> {
+    /// Captures what `G`'s templates read of `request` (a server other than
+    /// actix-web, or a test, implements [`RequestView`] over its request).
+    pub fn capture(request: &(impl RequestView + ?Sized)) -> Self {
+        Trigger {
+            captured: G::plan().capture.capture(request),
+            group: PhantomData,
+        }
+    }
+
+    /// Adds the parts of the operation's response that the templates read
+    /// (`$statusCode`, `$response.header.…`, `$response.body#/…`).
+    pub fn set_response(&mut self, status: u16, headers: &[(&str, &str)], body: Option<&Value>) {
+        self.captured.add_response(&ResponseParts {
+            status,
+            headers,
+            body,
+        });
+    }
+
+    /// What was captured.
+    pub fn captured(&self) -> &Captured {
+        &self.captured
+    }
+
+    /// The request of `callback` with `body`: its URL evaluated against
+    /// this trigger, its body serialized. When the URL cannot be computed (a
+    /// parameter the request did not have), the result is refused with the
+    /// reason, and queuing it records a refused delivery.
+    pub fn callback<C>(&self, callback: C, body: &C::Body) -> Outgoing<C::Response>
+    where
+        C: Callback<Group = G>,
+        C::Body: Serialize,
+    {
+        let _ = callback;
+        let group = G::GROUP;
+        let spec = &group.callbacks[C::INDEX];
+        let url = G::plan()
+            .evaluate(C::INDEX, &self.captured)
+            .map_err(|e| format!("callback `{}`: {e}", spec.name));
+        Outgoing::new(group.name, spec, url, body)
+    }
+}
+
+/// The raw body of a JSON request, kept for capture: the route macros mark
+/// the resources of operations with callbacks with [`CaptureBody`], and the
+/// JSON extractor then leaves its bytes here (a reference-counted clone, no
+/// copy).
+#[derive(Clone)]
+pub(crate) struct CapturedBody(pub(crate) actix_web::web::Bytes);
+
+/// Marks a resource whose request bodies may be captured.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub struct CaptureBody;
+
+/// A request as capture reads it.
+struct ActixRequest<'r> {
+    request: &'r HttpRequest,
+    body: Option<Value>,
+}
+
+impl RequestView for ActixRequest<'_> {
+    fn method(&self) -> &str {
+        self.request.method().as_str()
+    }
+
+    fn url(&self) -> Cow<'_, str> {
+        let info = self.request.connection_info();
+        Cow::Owned(format!(
+            "{}://{}{}",
+            info.scheme(),
+            info.host(),
+            self.request.uri()
+        ))
+    }
+
+    fn path_param(&self, name: &str) -> Option<&str> {
+        self.request.match_info().get(name)
+    }
+
+    fn query(&self) -> &str {
+        self.request.query_string()
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.request.headers().get(name)?.to_str().ok()
+    }
+
+    fn body(&self) -> Option<&Value> {
+        self.body.as_ref()
+    }
+}
+
+/// What actix-web extracts for a [`Trigger`]: the request, captured once
+/// every other argument (the JSON body among them) has been extracted.
+#[doc(hidden)]
+pub struct TriggerExtractor<G> {
+    request: HttpRequest,
+    group: PhantomData<fn() -> G>,
+}
+
+impl<G> FromRequest for TriggerExtractor<G> {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, actix_web::Error>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(TriggerExtractor {
+            request: request.clone(),
+            group: PhantomData,
+        }))
+    }
+}
+
+impl<G: CallbackGroupType> ApiInput for Trigger<G> {
+    type Extractor = TriggerExtractor<G>;
+    const OPAQUE_PARAMETERS: bool = false;
+    const CALLBACK_GROUP: Option<&'static CallbackGroup> = Some(G::GROUP);
+
+    fn from_extractor(extracted: TriggerExtractor<G>) -> Self {
+        let request = &extracted.request;
+        let body = if G::plan().capture.reads_request_body() {
+            let bytes = request.extensions().get::<CapturedBody>().cloned();
+            bytes.and_then(|b| serde_json::from_slice(&b.0).ok())
+        } else {
+            None
+        };
+        Trigger::capture(&ActixRequest { request, body })
+    }
+
+    fn describe(_: &mut OperationBuilder<'_>) {}
+}
