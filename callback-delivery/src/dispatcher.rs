@@ -57,8 +57,11 @@ impl Outbox {
     }
 
     /// Queues one delivery; once this returns, a durable store has it.
-    pub async fn enqueue(&self, delivery: NewDelivery) -> Result<DeliveryId, StoreError> {
-        let ids = self.enqueue_all(std::slice::from_ref(&delivery)).await?;
+    pub async fn enqueue(
+        &self,
+        delivery: impl Into<NewDelivery>,
+    ) -> Result<DeliveryId, StoreError> {
+        let ids = self.enqueue_all(&[delivery.into()]).await?;
         ids.into_iter()
             .next()
             .ok_or_else(|| StoreError("the store queued nothing".into()))

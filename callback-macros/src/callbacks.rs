@@ -213,10 +213,19 @@ impl Group {
         let others = &self.others;
         let group_name = ident.to_string();
 
-        let markers = self.callbacks.iter().map(|c| {
+        let marker_trait = match self.kind {
+            Kind::Callbacks => quote!(Callback),
+            Kind::Webhooks => quote!(Webhook),
+        };
+        let markers = self.callbacks.iter().enumerate().map(|(index, c)| {
             let docs = c.attrs.iter().filter(|a| a.path().is_ident("doc"));
             let name = &c.name;
             let url = &c.url;
+            let body = c.body.as_ref().map_or_else(|| quote!(()), |ty| quote!(#ty));
+            let response = c
+                .response
+                .as_ref()
+                .map_or_else(|| quote!(#rt::IgnoredAny), |ty| quote!(#ty));
             let url_doc = match self.kind {
                 Kind::Callbacks => " The callback's URL template, as declared.",
                 Kind::Webhooks => " The webhook's name in the document.",
@@ -230,6 +239,13 @@ impl Group {
                 impl #name {
                     #[doc = #url_doc]
                     pub const URL: &'static str = #url;
+                }
+
+                impl #rt::#marker_trait for #name {
+                    type Group = __Group;
+                    type Body = #body;
+                    type Response = #response;
+                    const INDEX: usize = #index;
                 }
             }
         });
@@ -260,6 +276,28 @@ impl Group {
                 quote!(::core::panic!(#message))
             }
         };
+        let group_impl = match self.kind {
+            Kind::Callbacks => quote! {
+                impl #rt::CallbackGroupType for __Group {
+                    const GROUP: &'static #rt::CallbackGroup = &__GROUP;
+
+                    fn plan() -> &'static #rt::TriggerPlan {
+                        static PLAN: #rt::PlanCell = #rt::PlanCell::new();
+                        PLAN.get_or_init(|| #rt::TriggerPlan::new(&__GROUP))
+                    }
+                }
+
+                /// The request that triggered this group's callbacks, as a
+                /// handler argument: what the URL templates read of it,
+                /// captured to send the callbacks now or later.
+                pub type Trigger = ::callback_runtime::Trigger<__Group>;
+            },
+            Kind::Webhooks => quote! {
+                impl #rt::WebhookGroupType for __Group {
+                    const GROUP: &'static #rt::CallbackGroup = &__GROUP;
+                }
+            },
+        };
         let specs = self.callbacks.iter().map(|c| c.spec());
         let names = self.callbacks.iter().map(|c| c.name.to_string());
 
@@ -280,6 +318,13 @@ impl Group {
 
                 #[doc = #public_doc]
                 pub const #public: &#rt::CallbackGroup = &__GROUP;
+
+                /// The type of this group, for the typed sending API.
+                #[doc(hidden)]
+                #[derive(Debug, Clone, Copy)]
+                pub struct __Group;
+
+                #group_impl
 
                 #[doc(hidden)]
                 pub const __NAMES: &[&str] = &[#(#names),*];

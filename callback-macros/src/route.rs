@@ -241,6 +241,8 @@ impl Route {
         let describe_responses = self.args.responses.iter().map(describe_response);
 
         let checks = self.compile_time_checks(name);
+        // The JSON body stays readable for the callbacks' `Trigger`.
+        let capture = (!groups.is_empty()).then(|| quote!(.app_data(#rt::CaptureBody)));
 
         quote! {
             #(#docs)*
@@ -260,6 +262,7 @@ impl Route {
                     let __resource = #actix::Resource::new(#path)
                         .name(#resource_name)
                         .guard(#actix::guard::#guard())
+                        #capture
                         .to(__handler);
                     #actix::dev::HttpServiceFactory::register(__resource, __config);
                 }
@@ -299,10 +302,24 @@ impl Route {
     /// has (where the macro can see them).
     fn compile_time_checks(&self, name: &syn::Ident) -> TokenStream {
         let groups = &self.args.callbacks;
-        if groups.is_empty() {
+        let rt = quote!(::callback_runtime::__private);
+        // A `Trigger` argument of a group the operation does not have.
+        let trigger_checks: Vec<_> = self
+            .inputs
+            .iter()
+            .map(|ty| {
+                quote_spanned!(ty.span()=> ::core::assert!(
+                    #rt::group_attached(
+                        <#ty as ::callback_runtime::ApiInput>::CALLBACK_GROUP,
+                        &[#(&#groups::__GROUP),*],
+                    ),
+                    "this handler takes the `Trigger` of a callback group that is not attached to its route: add the group to `callbacks = …`"
+                );)
+            })
+            .collect();
+        if groups.is_empty() && trigger_checks.is_empty() {
             return TokenStream::new();
         }
-        let rt = quote!(::callback_runtime::__private);
         let path_names = &self.path_names;
         let opaque = self
             .inputs
@@ -328,6 +345,7 @@ impl Route {
         }
         quote! {
             const _: () = {
+                #(#trigger_checks)*
                 #(#parameter_checks)*
                 #(#overlap_checks)*
             };

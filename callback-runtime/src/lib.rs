@@ -11,12 +11,19 @@
 //! - [`describe`]: what the macros generate (compile-time data);
 //! - [`openapi`]: the document model;
 //! - `assembly`: start-up, turning mounted operations into one checked document;
-//! - [`serve`]: request time, validating input and serving the docs site.
+//! - [`serve`]: request time, validating input and serving the docs site;
+//! - [`send`]: request and delivery time, sending the declared callbacks
+//!   (through [`delivery`]) and receiving them.
+
+// The crate's own handlers (the deliveries view) use its route macros,
+// whose expansion names `::callback_runtime`.
+extern crate self as callback_runtime;
 
 pub mod api;
 mod assembly;
 pub mod describe;
 pub mod openapi;
+pub mod send;
 pub mod serve;
 
 pub use api::{Api, ApiScope, ApiService};
@@ -25,7 +32,12 @@ pub use callback_macros::{
     callbacks, delete, get, head, options, patch, post, put, trace, webhooks,
 };
 pub use describe::{ApiInput, ApiOutput, CallbackGroup, OperationBuilder};
+pub use send::{Callback, SignedJson, Trigger, Webhook};
 pub use serve::extract::{Cookies, Headers};
+
+/// Delivery: the store, signing, the SSRF guard, the sender and the
+/// dispatcher (the `callback-delivery` crate).
+pub use callback_delivery as delivery;
 pub use serve::validation::{HttpValidationError, LocationItem, ValidationError};
 
 /// Support for the generated code; not a public API.
@@ -34,7 +46,34 @@ pub mod __private {
     pub use crate::describe::{
         ApiOperation, CallbackGroup, CallbackSpec, GroupKind, Method, OperationSpec,
     };
+    pub use crate::send::{
+        Callback, CallbackGroupType, TriggerPlan, Webhook, WebhookGroupType,
+    };
+    pub use crate::send::trigger::CaptureBody;
     pub use actix_web;
+    pub use serde::de::IgnoredAny;
+
+    /// The plan of a group, kept once per group by the generated code.
+    pub type PlanCell = ::std::sync::OnceLock<TriggerPlan>;
+
+    /// Whether `group` (the group of a handler's `Trigger` argument, if it
+    /// has one) is among the groups attached to the operation.
+    pub const fn group_attached(
+        group: Option<&CallbackGroup>,
+        attached: &[&CallbackGroup],
+    ) -> bool {
+        let Some(group) = group else { return true };
+        let mut i = 0;
+        while i < attached.len() {
+            if str_eq(attached[i].name, group.name)
+                && str_eq(attached[i].module_path, group.module_path)
+            {
+                return true;
+            }
+            i += 1;
+        }
+        false
+    }
 
     /// Whether `names` contains `name` (in `const` assertions).
     pub const fn contains(names: &[&str], name: &str) -> bool {

@@ -1,9 +1,21 @@
 //! The invoices API: a client creates an invoice and passes a
-//! `callback_url`; later the API notifies the client of events on that
-//! invoice by POSTing to `{callback_url}/invoices/{id}`.
+//! `callback_url`; the API notifies the client of events on that invoice by
+//! POSTing to `{callback_url}/invoices/{id}`.
+//!
+//! The event it sends: as soon as an invoice is accepted, an
+//! `invoice_notification` with `{"description": "Invoice created", "paid":
+//! false}`. It is queued durably (in the app's outbox) before the `POST`
+//! is answered, so an accepted invoice is never left without its callback;
+//! the dispatcher then signs it (Standard Webhooks), sends it, and retries
+//! it until the client answers 2xx. An invoice without a `callback_url`
+//! sends nothing.
 
 use actix_web::web;
-use callback_runtime::{callbacks, post, Api, ApiService, AssemblyError};
+use callback_runtime::delivery::dispatcher::Outbox;
+use callback_runtime::send::view::{get_delivery, list_deliveries};
+use callback_runtime::{
+    callbacks, post, Api, ApiService, AssemblyError, HttpValidationError,
+};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -74,26 +86,72 @@ pub mod invoice_callbacks {
 /// * notifies the API user's server with a callback request, a `POST` to
 ///   their `callback_url` carrying the invoice event
 ///   (e.g. "payment received").
-#[post("/invoices/", callbacks = invoice_callbacks, tags = ["invoices"])]
+///
+/// The callback is queued durably before this answers; if it cannot be
+/// queued, the invoice is not accepted (503).
+#[post(
+    "/invoices/",
+    callbacks = invoice_callbacks,
+    tags = ["invoices"],
+    responses(503 => HttpValidationError)
+)]
 pub async fn create_invoice(
     invoice: web::Json<Invoice>,
     query: web::Query<InvoiceQuery>,
-) -> web::Json<InvoiceReceived> {
-    // Sending the invoice, collecting the payment and notifying
-    // `query.callback_url` happen elsewhere; this handler records the request.
-    let _ = (invoice.into_inner(), query.into_inner());
-    web::Json(InvoiceReceived {
+    trigger: invoice_callbacks::Trigger,
+    outbox: web::Data<Outbox>,
+) -> Result<web::Json<InvoiceReceived>, QueueError> {
+    if query.callback_url.is_some() {
+        let event = InvoiceEvent {
+            description: "Invoice created".to_owned(),
+            paid: false,
+        };
+        let request = trigger.callback(invoice_callbacks::invoice_notification, &event);
+        outbox
+            .enqueue(request)
+            .await
+            .map_err(|e| QueueError(e.to_string()))?;
+    }
+    let _ = invoice.into_inner();
+    Ok(web::Json(InvoiceReceived {
         msg: "Invoice received".to_owned(),
-    })
+    }))
+}
+
+/// The callback could not be queued: 503 with a JSON body.
+#[derive(Debug)]
+pub struct QueueError(String);
+
+impl std::fmt::Display for QueueError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the invoice's callback could not be queued: {}", self.0)
+    }
+}
+
+impl actix_web::ResponseError for QueueError {
+    fn status_code(&self) -> actix_web::http::StatusCode {
+        actix_web::http::StatusCode::SERVICE_UNAVAILABLE
+    }
+
+    fn error_response(&self) -> actix_web::HttpResponse {
+        actix_web::HttpResponse::ServiceUnavailable().json(HttpValidationError::single(
+            vec![callback_runtime::LocationItem::Name("callbacks".into())],
+            self.to_string(),
+            "unavailable",
+        ))
+    }
 }
 
 /// The invoices API, assembled and checked: mount it with
-/// `App::new().service(api.clone())`.
+/// `App::new().service(api.clone())`, with the app's `web::Data<Outbox>`
+/// (and a `DeliveriesAccess` for the deliveries view).
 pub fn api() -> Result<ApiService, AssemblyError> {
     Api::new("Invoices", "0.1.0")
         .description(
             "Create invoices and receive notifications of their events at your callback URL.",
         )
         .service(create_invoice)
+        .service(list_deliveries)
+        .service(get_delivery)
         .build()
 }

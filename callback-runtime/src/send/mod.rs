@@ -21,7 +21,7 @@
 
 mod outgoing;
 mod receive;
-mod trigger;
+pub(crate) mod trigger;
 pub mod view;
 
 pub use outgoing::{webhook, Answer, Outgoing};

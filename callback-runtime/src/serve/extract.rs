@@ -12,7 +12,7 @@ use std::task::{Context, Poll};
 
 use actix_web::dev::Payload;
 use actix_web::http::header::CONTENT_TYPE;
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use serde::de::DeserializeOwned;
 
 use super::validation::{HttpValidationError, LocationItem};
@@ -64,8 +64,13 @@ impl<T: DeserializeOwned> FromRequest for ValidJson<T> {
             Some(problem) => JsonState::Rejected(Some(problem)),
             None => JsonState::Reading(web::Bytes::from_request(req, payload)),
         };
+        // Operations with callbacks keep the raw body for their `Trigger`.
+        let capture = req
+            .app_data::<crate::send::trigger::CaptureBody>()
+            .map(|_| req.clone());
         ValidJsonFuture {
             state,
+            capture,
             target: PhantomData,
         }
     }
@@ -75,6 +80,7 @@ impl<T: DeserializeOwned> FromRequest for ValidJson<T> {
 /// boxed, so extraction costs what actix-web's own `Json` costs.
 pub struct ValidJsonFuture<T> {
     state: JsonState,
+    capture: Option<HttpRequest>,
     target: PhantomData<fn() -> T>,
 }
 
@@ -93,6 +99,11 @@ impl<T: DeserializeOwned> Future for ValidJsonFuture<T> {
                 Poll::Ready(Err(problem.into()))
             }
             JsonState::Reading(body) => Pin::new(body).poll(cx).map(|bytes| {
+                if let (Ok(bytes), Some(request)) = (&bytes, &self.capture) {
+                    request
+                        .extensions_mut()
+                        .insert(crate::send::trigger::CapturedBody(bytes.clone()));
+                }
                 let bytes = bytes.map_err(|e| {
                     let status = e.as_response_error().status_code();
                     let body = HttpValidationError::single(

@@ -1,22 +1,65 @@
 //! Serves the invoices API with its docs on 127.0.0.1:8000 (or the address
 //! in `INVOICES_ADDR`): the document at `/openapi.json`, Swagger UI at
-//! `/docs`, ReDoc at `/redoc`.
+//! `/docs`, ReDoc at `/redoc`, the deliveries at `/deliveries`. It sends
+//! each invoice's callback to the client's `callback_url`.
+//!
+//! - `CALLBACKS_SECRET`: the `whsec_…` secret callbacks are signed with (a
+//!   new one is generated and printed when unset);
+//! - `CALLBACKS_DB`: the SQLite file deliveries wait in (`callbacks.db`);
+//! - `CALLBACKS_ALLOW_LOOPBACK=1`: let callbacks go to 127.0.0.0/8 and ::1
+//!   (off by default: the SSRF guard refuses loopback).
 
-use actix_web::{App, HttpServer};
+use actix_web::{web, App, HttpServer};
+use callback_runtime::delivery::dispatcher::{Dispatcher, Outbox};
+use callback_runtime::delivery::guard::Guard;
+use callback_runtime::delivery::sender::{Sender, SenderConfig};
+use callback_runtime::delivery::signing::{generate_secret, Signer};
+use callback_runtime::delivery::store::SqliteStore;
+use callback_runtime::send::view::DeliveriesAccess;
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
-    let api = match examples::invoices::api() {
-        Ok(api) => api,
-        Err(error) => {
-            eprintln!("{error}");
-            std::process::exit(1);
-        }
-    };
-    let addr = std::env::var("INVOICES_ADDR").unwrap_or_else(|_| "127.0.0.1:8000".to_owned());
-    println!("Serving the invoices API on http://{addr} (docs at http://{addr}/docs, ReDoc at http://{addr}/redoc)");
-    HttpServer::new(move || App::new().service(api.clone()))
-        .bind(&addr)?
-        .run()
+    let api = examples::invoices::api().unwrap_or_else(|error| fail(error));
+
+    let secret = std::env::var("CALLBACKS_SECRET").unwrap_or_else(|_| {
+        let secret = generate_secret();
+        println!("CALLBACKS_SECRET is not set; callbacks are signed with the new secret {secret}");
+        secret
+    });
+    let signer = Signer::new([&secret]).unwrap_or_else(|e| fail(format!("CALLBACKS_SECRET: {e}")));
+    let mut guard = Guard::new();
+    if std::env::var("CALLBACKS_ALLOW_LOOPBACK").is_ok_and(|v| v == "1") {
+        println!("CALLBACKS_ALLOW_LOOPBACK=1: callbacks may go to 127.0.0.0/8 and ::1");
+        guard = guard.allow_loopback();
+    }
+    let db = std::env::var("CALLBACKS_DB").unwrap_or_else(|_| "callbacks.db".to_owned());
+    let store = SqliteStore::open(&db)
         .await
+        .unwrap_or_else(|e| fail(format!("CALLBACKS_DB={db}: {e}")));
+    let outbox = Outbox::new(store);
+    let sender = Sender::new(guard, signer, SenderConfig::default()).unwrap_or_else(|e| fail(e));
+    let dispatcher = Dispatcher::new(outbox.clone(), sender).spawn();
+
+    let addr = std::env::var("INVOICES_ADDR").unwrap_or_else(|_| "127.0.0.1:8000".to_owned());
+    println!("Serving the invoices API on http://{addr} (docs at http://{addr}/docs, ReDoc at http://{addr}/redoc, deliveries at http://{addr}/deliveries); deliveries wait in {db}");
+    let outbox = web::Data::new(outbox);
+    // A demo on loopback: anyone who can reach it may read the deliveries.
+    // A real app puts its own rule here.
+    let access = web::Data::new(DeliveriesAccess::allow_all());
+    HttpServer::new(move || {
+        App::new()
+            .app_data(outbox.clone())
+            .app_data(access.clone())
+            .service(api.clone())
+    })
+    .bind(&addr)?
+    .run()
+    .await?;
+    dispatcher.shutdown().await;
+    Ok(())
+}
+
+fn fail(error: impl std::fmt::Display) -> ! {
+    eprintln!("{error}");
+    std::process::exit(1);
 }

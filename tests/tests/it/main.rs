@@ -2,6 +2,7 @@
 
 mod breadth;
 mod browser;
+mod delivery;
 mod document;
 mod fixtures;
 mod http;
