@@ -134,10 +134,13 @@ pub trait Store: Send + Sync + 'static {
     fn record<'a>(&'a self, outcomes: &'a [Outcome]) -> BoxFuture<'a, Result<usize, StoreError>>;
 
     /// Deliveries matching `filter`, newest first.
-    fn list<'a>(&'a self, filter: &'a ListFilter)
-        -> BoxFuture<'a, Result<Vec<Delivery>, StoreError>>;
+    fn list<'a>(
+        &'a self,
+        filter: &'a ListFilter,
+    ) -> BoxFuture<'a, Result<Vec<Delivery>, StoreError>>;
 
     /// One delivery and its attempts, oldest first.
+    #[allow(clippy::type_complexity)] // read once, here; an alias would hide it
     fn get(
         &self,
         id: DeliveryId,
