@@ -20,6 +20,8 @@ use crate::delivery::{Attempt, Delivery, DeliveryId, NewDelivery, Status};
 
 mod memory;
 mod sqlite;
+#[cfg(test)]
+mod tests;
 
 pub use memory::MemoryStore;
 pub use sqlite::SqliteStore;
