@@ -20,6 +20,8 @@ use crate::delivery::{Attempt, Delivery, DeliveryId, NewDelivery, Status};
 
 mod memory;
 mod sqlite;
+#[cfg(test)]
+mod tests;
 
 pub use memory::MemoryStore;
 pub use sqlite::SqliteStore;
@@ -140,6 +142,7 @@ pub trait Store: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<Vec<Delivery>, StoreError>>;
 
     /// One delivery and its attempts, oldest first.
+    #[allow(clippy::type_complexity)] // read once, here; an alias would hide it
     fn get(
         &self,
         id: DeliveryId,
