@@ -46,10 +46,8 @@ pub mod __private {
     pub use crate::describe::{
         ApiOperation, CallbackGroup, CallbackSpec, GroupKind, Method, OperationSpec,
     };
-    pub use crate::send::{
-        Callback, CallbackGroupType, TriggerPlan, Webhook, WebhookGroupType,
-    };
     pub use crate::send::trigger::CaptureBody;
+    pub use crate::send::{Callback, CallbackGroupType, TriggerPlan, Webhook, WebhookGroupType};
     pub use actix_web;
     pub use serde::de::IgnoredAny;
 

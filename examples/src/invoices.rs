@@ -13,9 +13,7 @@
 use actix_web::web;
 use callback_runtime::delivery::dispatcher::Outbox;
 use callback_runtime::send::view::{get_delivery, list_deliveries};
-use callback_runtime::{
-    callbacks, post, Api, ApiService, AssemblyError, HttpValidationError,
-};
+use callback_runtime::{callbacks, post, Api, ApiService, AssemblyError, HttpValidationError};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use url::Url;

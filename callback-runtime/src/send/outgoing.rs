@@ -34,7 +34,10 @@ impl<R> Outgoing<R> {
         let callback = format!("{group}::{}", spec.name);
         let (body, body_error) = match serde_json::to_string(body) {
             Ok(body) => (body, None),
-            Err(e) => (String::new(), Some(format!("the body does not serialize: {e}"))),
+            Err(e) => (
+                String::new(),
+                Some(format!("the body does not serialize: {e}")),
+            ),
         };
         let (url, refused) = match url {
             Ok(url) => (url, body_error),

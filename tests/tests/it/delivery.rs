@@ -87,7 +87,11 @@ impl Receiver {
     }
 }
 
-async fn answer(request: HttpRequest, body: web::Bytes, receiver: web::Data<Receiver>) -> HttpResponse {
+async fn answer(
+    request: HttpRequest,
+    body: web::Bytes,
+    receiver: web::Data<Receiver>,
+) -> HttpResponse {
     let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok());
     let verified = Verifier::new([SECRET])
         .unwrap()
@@ -128,6 +132,10 @@ async fn answer(request: HttpRequest, body: web::Bytes, receiver: web::Data<Rece
 /// A dispatcher for tests: loopback allowed, short timeouts, a fast
 /// schedule.
 fn dispatcher(outbox: &Outbox, schedule: &[u64]) -> DispatcherHandle {
+    dispatcher_with(outbox, schedule, 16)
+}
+
+fn dispatcher_with(outbox: &Outbox, schedule: &[u64], workers: usize) -> DispatcherHandle {
     let sender = Sender::new(
         Guard::new().allow_loopback(),
         Signer::new([SECRET]).unwrap(),
@@ -144,6 +152,7 @@ fn dispatcher(outbox: &Outbox, schedule: &[u64]) -> DispatcherHandle {
                 .retry_after_bounds(Duration::from_millis(100), Duration::from_secs(5)),
         )
         .lease(Duration::from_secs(5))
+        .workers(workers)
         .poll_interval(Duration::from_millis(50))
         .spawn()
 }
@@ -219,7 +228,10 @@ fn invoices_example_sends_its_callback() {
             r#"{"id":"inv 7","customer":"Ada","total":12.5}"#,
         );
         assert_eq!(created.status, 200, "{}", created.text());
-        assert_eq!(created.json(), serde_json::json!({"msg": "Invoice received"}));
+        assert_eq!(
+            created.json(),
+            serde_json::json!({"msg": "Invoice received"})
+        );
 
         assert!(eventually(Duration::from_secs(10), || receiver.received().len() == 1).await);
         let got = &receiver.received()[0];
@@ -244,7 +256,10 @@ fn invoices_example_sends_its_callback() {
             "{list}"
         );
         let delivery = &list["deliveries"][0];
-        assert_eq!(delivery["callback"], "invoice_callbacks::invoice_notification");
+        assert_eq!(
+            delivery["callback"],
+            "invoice_callbacks::invoice_notification"
+        );
         assert_eq!(delivery["url"], format!("{callback_url}/invoices/inv%207"));
         assert_eq!(delivery["attempts"], 1);
         assert_eq!(delivery["last_error"], serde_json::Value::Null);
@@ -253,7 +268,10 @@ fn invoices_example_sends_its_callback() {
         let detail = request(app, "GET", &format!("/deliveries/{id}"), &[], b"");
         assert_eq!(detail.status, 200);
         assert_eq!(detail.json()["attempt_log"][0]["status"], 200);
-        assert_eq!(detail.json()["attempt_log"][0]["response_body"], r#"{"ok":true}"#);
+        assert_eq!(
+            detail.json()["attempt_log"][0]["response_body"],
+            r#"{"ok":true}"#
+        );
         let missing = request(app, "GET", "/deliveries/999999", &[], b"");
         assert_eq!(missing.status, 404);
         assert_eq!(missing.json()["detail"][0]["type"], "not_found");
@@ -356,7 +374,9 @@ fn retries_follow_the_schedule_and_the_answers() {
         // Five requests, all with the same webhook-id, all signed.
         let got = receiver.on("/flaky");
         assert_eq!(got.len(), 5);
-        assert!(got.iter().all(|r| r.webhook_id == flaky.webhook_id && r.verified));
+        assert!(got
+            .iter()
+            .all(|r| r.webhook_id == flaky.webhook_id && r.verified));
         // `Retry-After: 1` replaced the schedule's 100 ms.
         let waited = got[2].at - got[1].at;
         assert!(waited >= Duration::from_millis(950), "{waited:?}");
@@ -449,7 +469,9 @@ fn crash_child() {
     runtime().block_on(async {
         let store = SqliteStore::open(&db).await.expect("open the store");
         let outbox = Outbox::new(store);
-        let _dispatch = dispatcher(&outbox, &[100; 5]);
+        // One worker: it falls behind, so some deliveries are pending,
+        // some in flight and some delivered when the kill comes.
+        let _dispatch = dispatcher_with(&outbox, &[100; 5], 1);
         let mut out = std::io::stdout().lock();
         for n in 0..CRASH_COUNT {
             let mut delivery = delivery_to(target.clone());
@@ -479,7 +501,13 @@ fn crash_recovery_delivers_every_accepted_callback() {
     getrandom::fill(&mut seed).unwrap();
     let kill_after = 500 + usize::from(u16::from_le_bytes(seed)) % (CRASH_COUNT - 1000);
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["delivery::crash_child", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            "delivery::crash_child",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_DB, &db)
         .env(CHILD_TARGET, &target)
         .stdout(std::process::Stdio::piped())
@@ -499,7 +527,11 @@ fn crash_recovery_delivers_every_accepted_callback() {
         }
     }
     child.wait().unwrap();
-    assert_eq!(accepted.len(), kill_after, "the child accepted deliveries before it was killed");
+    assert_eq!(
+        accepted.len(),
+        kill_after,
+        "the child accepted deliveries before it was killed"
+    );
     let before_restart = receiver.on("/crash").len();
 
     // Restart on the same file: every accepted delivery arrives.
