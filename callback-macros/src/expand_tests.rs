@@ -46,8 +46,15 @@ fn invoices_route() {
             pub async fn create_invoice(
                 invoice: web::Json<Invoice>,
                 query: web::Query<InvoiceQuery>,
-            ) -> web::Json<InvoiceReceived> {
-                web::Json(InvoiceReceived { msg: "Invoice received".to_owned() })
+                trigger: invoice_callbacks::Trigger,
+                outbox: web::Data<Outbox>,
+            ) -> Result<web::Json<InvoiceReceived>, QueueError> {
+                if query.callback_url.is_some() {
+                    let event = InvoiceEvent { description: "Invoice created".to_owned(), paid: false };
+                    let request = trigger.callback(invoice_callbacks::invoice_notification, &event);
+                    outbox.enqueue(request).await.map_err(|e| QueueError(e.to_string()))?;
+                }
+                Ok(web::Json(InvoiceReceived { msg: "Invoice received".to_owned() }))
             }
         },
     );

@@ -101,6 +101,11 @@ fn components_hold_every_schema() {
     assert_eq!(
         schemas,
         [
+            "AttemptView",
+            "DeliveryDetail",
+            "DeliveryList",
+            "DeliveryStatus",
+            "DeliveryView",
             "HTTPValidationError",
             "Invoice",
             "InvoiceEvent",
@@ -126,7 +131,12 @@ fn every_ref_resolves_and_operation_ids_are_unique() {
     assert_eq!(support::unresolved_refs(&doc), Vec::<String>::new());
     assert_eq!(
         support::operation_ids(&doc),
-        ["create_invoice", "invoice_notification"]
+        [
+            "create_invoice",
+            "invoice_notification",
+            "list_deliveries",
+            "get_delivery"
+        ]
     );
 }
 

@@ -3,6 +3,9 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use callback_runtime::delivery::dispatcher::Outbox;
+use callback_runtime::delivery::store::MemoryStore;
+
 /// Whether tests that need an outside program must fail when it is missing.
 pub fn required() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
@@ -178,11 +181,16 @@ pub fn serve(service: callback_runtime::ApiService) -> std::net::SocketAddr {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            let server =
-                actix_web::HttpServer::new(move || actix_web::App::new().service(service.clone()))
-                    .workers(1)
-                    .bind(("127.0.0.1", 0))
-                    .expect("bind a loopback port");
+            let server = actix_web::HttpServer::new(move || {
+                // The invoices example queues its callbacks: give it an
+                // outbox (no dispatcher runs, nothing is sent).
+                actix_web::App::new()
+                    .app_data(actix_web::web::Data::new(Outbox::new(MemoryStore::new())))
+                    .service(service.clone())
+            })
+            .workers(1)
+            .bind(("127.0.0.1", 0))
+            .expect("bind a loopback port");
             tx.send(server.addrs()[0]).expect("send the address");
             server.run().await.expect("the server runs");
         });
