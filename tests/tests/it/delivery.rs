@@ -450,6 +450,57 @@ fn refused_urls_send_nothing_and_say_why() {
     });
 }
 
+#[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct NewOrder {
+    pub id: u32,
+}
+
+#[callback_runtime::webhooks]
+mod shop_webhooks {
+    use super::*;
+
+    /// A new order was placed.
+    #[post("newOrder")]
+    fn new_order(body: NewOrder);
+}
+
+#[test]
+fn webhooks_go_to_the_subscribers_urls() {
+    let receiver = Receiver::default();
+    let hooks = receiver.start();
+    let store = Arc::new(MemoryStore::new());
+    let outbox = Outbox::from_arc(store.clone());
+    runtime().block_on(async {
+        let dispatch = dispatcher(&outbox, &[100]);
+        let order = NewOrder { id: 5 };
+        let requests = [
+            callback_runtime::send::webhook(
+                shop_webhooks::new_order,
+                format!("http://{hooks}/a"),
+                &order,
+            ),
+            callback_runtime::send::webhook(
+                shop_webhooks::new_order,
+                format!("http://{hooks}/b"),
+                &order,
+            ),
+        ];
+        let ids = outbox.enqueue_all(&requests.map(Into::into)).await.unwrap();
+        assert!(eventually(Duration::from_secs(10), || receiver.received().len() == 2).await);
+        dispatch.shutdown().await;
+        for (id, path) in ids.iter().zip(["/a", "/b"]) {
+            let (delivery, _) = store.get(*id).await.unwrap().unwrap();
+            assert_eq!(delivery.status, Status::Delivered);
+            assert_eq!(delivery.callback, "shop_webhooks::new_order");
+            let got = receiver.on(path);
+            assert_eq!(got.len(), 1);
+            assert_eq!(got[0].body, r#"{"id":5}"#);
+            assert_eq!(got[0].webhook_id, delivery.webhook_id);
+            assert!(got[0].verified);
+        }
+    });
+}
+
 /// The environment variable that makes [`crash_child`] run.
 const CHILD_DB: &str = "CALLBACK_CRASH_CHILD_DB";
 const CHILD_TARGET: &str = "CALLBACK_CRASH_CHILD_TARGET";

@@ -6,5 +6,6 @@ mod delivery;
 mod document;
 mod fixtures;
 mod http;
+mod sending;
 mod support;
 mod ui;
