@@ -19,6 +19,8 @@ use callback_runtime::send::view::DeliveriesAccess;
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
+    // One line per delivery attempt, from the dispatcher's `tracing` events.
+    tracing_subscriber::fmt().with_target(false).init();
     let api = examples::invoices::api().unwrap_or_else(|error| fail(error));
 
     let secret = std::env::var("CALLBACKS_SECRET").unwrap_or_else(|_| {
