@@ -213,7 +213,29 @@ impl Route {
                 quote_spanned!(ty.span()=> <#ty as ::callback_runtime::ApiInput>::from_extractor(#arg))
             })
             .collect();
-        let output = &func.sig.output;
+        // A declared success status other than 200 is the status on the
+        // wire: the wrapper sets it on the handler's 200 answers.
+        let declared_status = self
+            .args
+            .status
+            .as_ref()
+            .filter(|s| s.base10_parse::<u16>().ok() != Some(200));
+        let (output, call) = match declared_status {
+            Some(status) => {
+                let returned = match &func.sig.output {
+                    ReturnType::Default => quote!(()),
+                    ReturnType::Type(_, ty) => quote!(#ty),
+                };
+                (
+                    quote!(-> #rt::WithStatus<#returned>),
+                    quote!(#rt::WithStatus(#name(#(#call_args),*).await, #status)),
+                )
+            }
+            None => {
+                let output = &func.sig.output;
+                (quote!(#output), quote!(#name(#(#call_args),*).await))
+            }
+        };
 
         let doc_text = common::docs(&func.attrs);
         let summary = option_str(self.args.summary.as_ref().map(syn::LitStr::value));
@@ -256,7 +278,7 @@ impl Route {
 
                     #[allow(deprecated)]
                     async fn __handler(#(#wrapper_args),*) #output {
-                        #name(#(#call_args),*).await
+                        #call
                     }
 
                     let __resource = #actix::Resource::new(#path)

@@ -363,8 +363,49 @@ impl HttpServiceFactory for ApiService {
         for entry in self.entries.iter() {
             entry.clone().register(config);
         }
+        method_fallbacks(&self.entries).register(config);
         self.docs.register(config);
     }
+}
+
+/// For each path of `entries`' operations, a resource that answers the
+/// methods the path does not serve with 405 and an `Allow` header listing
+/// those it does (RFC 9110), with a JSON body. Registered after the
+/// operations, so it only sees requests none of them took.
+fn method_fallbacks(entries: &[Entry]) -> Vec<actix_web::Resource> {
+    let mut paths: Vec<(&str, Vec<&str>)> = Vec::new();
+    for entry in entries {
+        if let EntryKind::Operation(operation) = &entry.0 {
+            let method = operation.spec.method.as_upper_str();
+            match paths.iter_mut().find(|(p, _)| *p == operation.spec.path) {
+                Some((_, methods)) if !methods.contains(&method) => methods.push(method),
+                Some(_) => {}
+                None => paths.push((operation.spec.path, vec![method])),
+            }
+        }
+    }
+    paths
+        .into_iter()
+        .map(|(path, methods)| {
+            let allow = methods.join(", ");
+            web::resource(path).to(move |request: actix_web::HttpRequest| {
+                let allow = allow.clone();
+                async move {
+                    let body = crate::HttpValidationError::single(
+                        vec![crate::LocationItem::Name("method".into())],
+                        format!(
+                            "method {} is not allowed here; allowed: {allow}",
+                            request.method()
+                        ),
+                        "method_not_allowed",
+                    );
+                    actix_web::HttpResponse::MethodNotAllowed()
+                        .insert_header((actix_web::http::header::ALLOW, allow))
+                        .json(body)
+                }
+            })
+        })
+        .collect()
 }
 
 impl HttpServiceFactory for Entry {
@@ -373,8 +414,12 @@ impl HttpServiceFactory for Entry {
             EntryKind::Operation(operation) => (operation.register)(config),
             EntryKind::Scope(scope) => {
                 let mut actix_scope = web::scope(&scope.prefix);
+                let fallbacks = method_fallbacks(&scope.entries);
                 for entry in scope.entries {
                     actix_scope = actix_scope.service(entry);
+                }
+                for fallback in fallbacks {
+                    actix_scope = actix_scope.service(fallback);
                 }
                 actix_scope.register(config);
             }

@@ -51,6 +51,25 @@ pub mod __private {
     pub use actix_web;
     pub use serde::de::IgnoredAny;
 
+    /// A handler's answer with the operation's declared status (`status =
+    /// 201`) in place of the default 200; any other status (an error, an
+    /// explicit `HttpResponse`) is left as it is.
+    pub struct WithStatus<R>(pub R, pub u16);
+
+    impl<R: actix_web::Responder> actix_web::Responder for WithStatus<R> {
+        type Body = actix_web::body::BoxBody;
+
+        fn respond_to(self, request: &actix_web::HttpRequest) -> actix_web::HttpResponse {
+            let mut response = self.0.respond_to(request).map_into_boxed_body();
+            if response.status() == actix_web::http::StatusCode::OK {
+                if let Ok(status) = actix_web::http::StatusCode::from_u16(self.1) {
+                    *response.status_mut() = status;
+                }
+            }
+            response
+        }
+    }
+
     /// The plan of a group, kept once per group by the generated code.
     pub type PlanCell = ::std::sync::OnceLock<TriggerPlan>;
 

@@ -38,6 +38,20 @@ pub enum Method {
 }
 
 impl Method {
+    /// The upper-case name, as on the wire (`POST`).
+    pub const fn as_upper_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+            Method::Head => "HEAD",
+            Method::Options => "OPTIONS",
+            Method::Trace => "TRACE",
+        }
+    }
+
     /// The lower-case name, as used for the keys of an OpenAPI path item.
     pub const fn as_str(self) -> &'static str {
         match self {

@@ -638,7 +638,13 @@ fn the_fixture_serves_its_routes() {
         &[json, ("X-Request-Id", "abc")],
         order,
     );
-    assert_eq!(created.status, 200, "{}", created.text());
+    // `status = 201` is documented and served.
+    assert_eq!(created.status, 201, "{}", created.text());
+    assert_eq!(created.header("content-type"), Some("application/json"));
+    assert_eq!(
+        created.json()["notify_url"],
+        "https://shop.example.com/hooks"
+    );
     let missing_header = support::request(addr, "POST", "/orders/", &[json], order);
     assert_eq!(missing_header.status, 422);
     assert_eq!(
@@ -680,5 +686,11 @@ fn the_fixture_serves_its_routes() {
     assert_eq!(
         support::request(addr, "GET", "/admin/health", &[], b"").status,
         200
+    );
+    // Inside a scope: the methods of `/orders/` are listed.
+    let wrong = support::request(addr, "PUT", "/orders/", &[], b"");
+    assert_eq!(
+        (wrong.status, wrong.header("allow")),
+        (405, Some("POST, GET"))
     );
 }

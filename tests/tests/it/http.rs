@@ -230,3 +230,24 @@ fn redoc_is_served_by_the_app() {
 fn unknown_path_is_404() {
     assert_eq!(request(server(), "GET", "/nope", &[], b"").status, 404);
 }
+
+#[test]
+fn a_method_the_path_does_not_serve_is_405_with_allow() {
+    for method in ["DELETE", "GET", "PUT"] {
+        let answer = request(server(), method, "/invoices/", &[], b"");
+        assert_eq!(answer.status, 405, "{method}");
+        assert_eq!(answer.header("allow"), Some("POST"), "{method}");
+        assert_eq!(answer.header("content-type"), Some("application/json"));
+        assert_eq!(
+            answer.json(),
+            json!({"detail": [{
+                "loc": ["method"],
+                "msg": format!("method {method} is not allowed here; allowed: POST"),
+                "type": "method_not_allowed",
+            }]})
+        );
+    }
+    // A path with a parameter, in the deliveries view.
+    let answer = request(server(), "POST", "/deliveries/1", &[], b"");
+    assert_eq!((answer.status, answer.header("allow")), (405, Some("GET")));
+}
