@@ -182,8 +182,10 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("serve") => match args.get(1).and_then(|name| Variant::parse(name)) {
-            Some(variant) => app::serve(variant).map_err(|e| e.to_string()),
-            None => Err("usage: bench serve ours|plain".to_owned()),
+            Some(variant) => {
+                app::serve(variant, args.get(2).map(Path::new)).map_err(|e| e.to_string())
+            }
+            None => Err("usage: bench serve ours|plain [DOCUMENT]".to_owned()),
         },
         Some("all") => parse_options(Settings::full(), &args[1..]).and_then(run),
         Some("smoke") => parse_options(Settings::smoke(), &args[1..]).and_then(run),

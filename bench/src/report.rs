@@ -151,7 +151,13 @@ fn method_section(w: &mut String, results: &Results) {
          callback group, mounted through `ApiService`); \"plain\" is the same handler under \
          `#[actix_web::post]` with actix-web's `web::Json`/`web::Query`, and a \
          `#[actix_web::get(\"/openapi.json\")]` handler returning the same document from \
-         static bytes. Both run from the harness's own binary (a release build for `all`) with one worker; the \
+         static bytes (read from a file at start-up: the plain server never builds it). \
+         Both queue the invoice's `invoice_notification` callback per request: ours through \
+         its `Trigger` (capturing the request, evaluating the URL template), plain by \
+         building the same delivery by hand (the callback URL, `/invoices/`, the \
+         percent-encoded id; the serialized event), into an `Outbox` over the same \
+         bench-only store that hands out ids and keeps nothing, so the ratio is the \
+         framework's overhead, not a store's. Both run from the harness's own binary (a release build for `all`) with one worker; the \
          harness checks that they answer the benchmarked requests with the same status and \
          body before loading them.\n\
          - **Load.** `wrk` with one thread over keep-alive connections; a Lua script sets the \

@@ -96,8 +96,12 @@ impl Server {
             }
             None => pinned_command(pinning.server, exe),
         };
+        command.args(["serve", variant.name()]);
+        if variant == Variant::Plain {
+            let scratch = crate::project_root().join("target").join("bench-scratch");
+            command.arg(crate::app::write_document(&scratch)?);
+        }
         command
-            .args(["serve", variant.name()])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
