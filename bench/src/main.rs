@@ -92,6 +92,7 @@ impl Settings {
                 rounds: 4,
                 concurrency: 16,
                 latency_samples: 10_000,
+                noise_limit: 0.1,
             },
         }
     }
@@ -127,6 +128,7 @@ impl Settings {
                 rounds: 1,
                 concurrency: 16,
                 latency_samples: 200,
+                noise_limit: 0.1,
             },
         }
     }

@@ -464,8 +464,11 @@ fn deliveries_section(w: &mut String, deliveries: Option<&Deliveries>) {
          `Outbox`, a `Dispatcher` with 16 workers (`Guard::new().allow_loopback()`); one \
          producer queues the N deliveries with one `Outbox::enqueue` call each, back to \
          back, while the dispatcher runs; timed from the first enqueue until the receiver \
-         has all N, after which the store must show N delivered and none pending. Rounds \
-         alternate the two, the order rotating; the ratio is the median of the rounds' \
+         has all N, after which the store must show N delivered and none pending (\"all \
+         queued after\" is when the producer's last enqueue returned). A warm-up run of \
+         the bare loop precedes the rounds. Rounds alternate the two, the order rotating, \
+         and a round is run again (up to three times the rounds) when other processes kept \
+         more than 0.1 cores busy during it; the ratio is the median of the rounds' \
          ratios. **Queueing latency**: the duration of single `Outbox::enqueue` calls on a \
          fresh `SqliteStore` with no dispatcher (after {} warm-up calls), and of the \
          producer's calls during the durable runs, dispatcher sending; nearest-rank \
@@ -479,15 +482,15 @@ fn deliveries_section(w: &mut String, deliveries: Option<&Deliveries>) {
     let _ = writeln!(
         w,
         "{} deliveries per run, {} in flight.\n\n\
-         | Round | Order | Bare (deliveries/s) | Durable (deliveries/s) | Durable / bare |\n\
-         | ---: | --- | ---: | ---: | ---: |",
+         | Round | Order | Bare (deliveries/s) | Durable (deliveries/s) | Durable: all queued after | Durable / bare | Other processes (cores) |\n\
+         | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
         thousands(d.deliveries as f64),
         d.concurrency
     );
     for (i, round) in d.rounds.iter().enumerate() {
         let _ = writeln!(
             w,
-            "| {} | {} | {} | {} | {:.3} |",
+            "| {} | {} | {} | {} | {:.2} s of {:.2} s | {:.3} | {:.2} |",
             i + 1,
             if round.bare_first {
                 "bare, durable"
@@ -496,7 +499,18 @@ fn deliveries_section(w: &mut String, deliveries: Option<&Deliveries>) {
             },
             thousands(round.bare.per_second()),
             thousands(round.durable.per_second()),
-            round.ratio()
+            round.durable.queued_seconds,
+            round.durable.seconds,
+            round.ratio(),
+            round.others_cores
+        );
+    }
+    if d.discarded > 0 || d.noisy > 0 {
+        let _ = writeln!(
+            w,
+            "\n{} round(s) were run again because other processes kept more than 0.1 \
+             cores busy during them; {} accepted round(s) were noisy all the same.",
+            d.discarded, d.noisy
         );
     }
     if !d.rounds.is_empty() {
