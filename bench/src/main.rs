@@ -2,15 +2,17 @@
 //!
 //! - `cargo run --release -p bench -- all` measures request overhead
 //!   (throughput, throughput per CPU-second, instructions per request),
-//!   docs serving, build time, assembly and memory, with FastAPI as a
-//!   reference when Python can install it, then writes its block of
-//!   `BENCHMARKS.md` and `bench/chart.svg`.
+//!   docs serving, build time, assembly, memory and callback delivery
+//!   (throughput of the durable outbox against a bare HTTP client, and
+//!   queueing latency), with FastAPI as a reference when Python can install
+//!   it, then writes its block of `BENCHMARKS.md` and `bench/chart.svg`.
 //! - `cargo run -p bench -- smoke` runs every measurement path with tiny
 //!   numbers in about a minute and writes under `target/bench-smoke/`.
 //!
-//! Options: `--rounds N` (alternating rounds of the throughput runs) and
-//! `--only PART,…` (of `requests,instructions,memory,build,assembly,
-//! fastapi`; the report then goes under `target/bench-partial/`).
+//! Options: `--rounds N` (alternating rounds of the throughput and delivery
+//! runs) and `--only PART,…` (of `requests,instructions,memory,build,
+//! assembly,fastapi,deliveries`; the report then goes under
+//! `target/bench-partial/`).
 
 mod app;
 mod chart;
@@ -32,13 +34,13 @@ use std::time::{Duration, Instant};
 use app::Variant;
 use http::Request;
 use machine::{CpuSample, Machine};
-use measure::{assembly, build_time, fastapi, instructions, memory, throughput};
+use measure::{assembly, build_time, deliveries, fastapi, instructions, memory, throughput};
 use results::Results;
 use server::{Pinning, Server};
 use workspace::{Profile, Workspace};
 
 const USAGE: &str = "usage: bench all|smoke [--rounds N] \
-                     [--only requests,instructions,memory,build,assembly,fastapi]";
+                     [--only requests,instructions,memory,build,assembly,fastapi,deliveries]";
 
 const BODY: &str = r#"{"id":"inv-1","title":"Coffee","customer":"Ada","total":12.5}"#;
 const INVOICES_TARGET: &str = "/invoices/?callback_url=https://example.com/cb";
@@ -55,6 +57,7 @@ struct Settings {
     assembly_sizes: Vec<usize>,
     assembly_repeats: usize,
     assembly_profile: Profile,
+    deliveries: deliveries::Settings,
 }
 
 impl Settings {
@@ -84,6 +87,13 @@ impl Settings {
             assembly_sizes: vec![10, 100, 1_000, 10_000],
             assembly_repeats: 5,
             assembly_profile: Profile::Release,
+            deliveries: deliveries::Settings {
+                deliveries: 10_000,
+                rounds: 4,
+                concurrency: 16,
+                latency_samples: 10_000,
+                noise_limit: 0.1,
+            },
         }
     }
 
@@ -113,6 +123,13 @@ impl Settings {
             assembly_sizes: vec![1, 10],
             assembly_repeats: 2,
             assembly_profile: Profile::Dev,
+            deliveries: deliveries::Settings {
+                deliveries: 200,
+                rounds: 1,
+                concurrency: 16,
+                latency_samples: 200,
+                noise_limit: 0.1,
+            },
         }
     }
 
@@ -165,26 +182,42 @@ impl Settings {
                     self.assembly_profile.name()
                 ),
             ),
+            (
+                "deliveries".to_owned(),
+                format!(
+                    "{} deliveries per run, {} alternating rounds of bare and durable, \
+                     {} in flight; {} enqueue calls timed with no dispatcher",
+                    report::thousands(self.deliveries.deliveries as f64),
+                    self.deliveries.rounds,
+                    self.deliveries.concurrency,
+                    report::thousands(self.deliveries.latency_samples as f64)
+                ),
+            ),
         ]
     }
 }
 
-const PARTS: [&str; 6] = [
+const PARTS: [&str; 7] = [
     "requests",
     "instructions",
     "memory",
     "build",
     "assembly",
     "fastapi",
+    "deliveries",
 ];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("serve") => match args.get(1).and_then(|name| Variant::parse(name)) {
-            Some(variant) => app::serve(variant).map_err(|e| e.to_string()),
-            None => Err("usage: bench serve ours|plain".to_owned()),
+            Some(variant) => {
+                app::serve(variant, args.get(2).map(Path::new)).map_err(|e| e.to_string())
+            }
+            None => Err("usage: bench serve ours|plain [DOCUMENT]".to_owned()),
         },
+        Some("receive") => deliveries::receive().map_err(|e| e.to_string()),
+        Some("deliver") => deliveries::deliver(&args[1..]),
         Some("all") => parse_options(Settings::full(), &args[1..]).and_then(run),
         Some("smoke") => parse_options(Settings::smoke(), &args[1..]).and_then(run),
         _ => Err(USAGE.to_owned()),
@@ -206,17 +239,20 @@ struct Run {
 }
 
 fn parse_options(mut settings: Settings, args: &[String]) -> Result<Run, String> {
+    let original = args;
     let mut parts: Vec<String> = PARTS.iter().map(|p| (*p).to_owned()).collect();
     let mut partial = false;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--rounds" => {
-                settings.throughput.rounds = args
+                let rounds = args
                     .next()
                     .and_then(|n| n.parse().ok())
                     .filter(|&n| n > 0)
                     .ok_or("--rounds takes a positive number")?;
+                settings.throughput.rounds = rounds;
+                settings.deliveries.rounds = rounds;
             }
             "--only" => {
                 let list = args.next().ok_or("--only takes a list of parts")?;
@@ -235,8 +271,9 @@ fn parse_options(mut settings: Settings, args: &[String]) -> Result<Run, String>
     } else {
         " --release"
     };
+    let options: String = original.iter().map(|a| format!(" {a}")).collect();
     Ok(Run {
-        command: format!("cargo run{profile} -p bench -- {mode}"),
+        command: format!("cargo run{profile} -p bench -- {mode}{options}"),
         settings,
         parts,
         partial,
@@ -357,6 +394,22 @@ fn run(run: Run) -> Result<(), String> {
         });
     }
 
+    let mut delivery_results = None;
+    if wants("deliveries") {
+        attempt(
+            "deliveries",
+            "Callback delivery: durable outbox against a bare HTTP client",
+            &mut || {
+                delivery_results = Some(deliveries::measure(
+                    &settings.deliveries,
+                    pinning,
+                    &scratch,
+                )?);
+                Ok(())
+            },
+        );
+    }
+
     let mut build = None;
     let mut assembly_results = None;
     if wants("build") || wants("assembly") {
@@ -414,6 +467,7 @@ fn run(run: Run) -> Result<(), String> {
         memory: memory_results,
         build,
         assembly: assembly_results,
+        deliveries: delivery_results,
         noise,
         failures: failures.clone(),
         chart: chart_link,

@@ -5,10 +5,11 @@
 use std::fmt::Write as _;
 
 use crate::measure::build_time::BuildTimes;
+use crate::measure::deliveries::{Deliveries, Latency};
 use crate::measure::instructions::Count;
 use crate::measure::memory::MemoryGrowth;
 use crate::measure::throughput::{Sample, Throughput};
-use crate::results::{Results, DOCS_TARGET, REQUEST_TARGET};
+use crate::results::{Results, DELIVERY_TARGET, DOCS_TARGET, REQUEST_TARGET};
 use crate::stats;
 
 pub const BEGIN: &str =
@@ -54,7 +55,8 @@ pub fn render(results: &Results) -> String {
         w,
         "Measured with `{}` on {}, commit {}, in {:.1} minutes. \
          Ratios compare this framework (\"ours\") with the same thing written with plain \
-         actix-web, measured side by side in one run.\n",
+         actix-web, measured side by side in one run; delivery compares the durable outbox \
+         with a bare HTTP client sending the same signed requests.\n",
         results.command, results.machine.date, results.machine.commit, results.minutes
     );
     for failure in &results.failures {
@@ -102,6 +104,7 @@ pub fn render(results: &Results) -> String {
     build_section(w, results.build.as_ref());
     assembly_section(w, results);
     memory_section(w, &results.memory);
+    deliveries_section(w, results.deliveries.as_ref());
     out
 }
 
@@ -151,7 +154,13 @@ fn method_section(w: &mut String, results: &Results) {
          callback group, mounted through `ApiService`); \"plain\" is the same handler under \
          `#[actix_web::post]` with actix-web's `web::Json`/`web::Query`, and a \
          `#[actix_web::get(\"/openapi.json\")]` handler returning the same document from \
-         static bytes. Both run from the harness's own binary (a release build for `all`) with one worker; the \
+         static bytes (read from a file at start-up: the plain server never builds it). \
+         Both queue the invoice's `invoice_notification` callback per request: ours through \
+         its `Trigger` (capturing the request, evaluating the URL template), plain by \
+         building the same delivery by hand (the callback URL, `/invoices/`, the \
+         percent-encoded id; the serialized event), into an `Outbox` over the same \
+         bench-only store that hands out ids and keeps nothing, so the ratio is the \
+         framework's overhead, not a store's. Both run from the harness's own binary (a release build for `all`) with one worker; the \
          harness checks that they answer the benchmarked requests with the same status and \
          body before loading them.\n\
          - **Load.** `wrk` with one thread over keep-alive connections; a Lua script sets the \
@@ -183,7 +192,8 @@ fn method_section(w: &mut String, results: &Results) {
          types are shared so that 10,000 handlers compile in minutes.\n\
          - **Memory.** A fresh server of each variant, loaded until it has answered the first \
          number of requests, then the second; `VmHWM` (peak resident set) from \
-         `/proc/PID/status` at both points.\n"
+         `/proc/PID/status` at both points.\n\
+         - **Deliveries.** See [Callback delivery](#callback-delivery).\n"
     );
     let _ = writeln!(w, "Settings of this run:\n");
     for (name, value) in &results.settings {
@@ -429,6 +439,125 @@ fn memory_section(w: &mut String, memory: &[MemoryGrowth]) {
         );
     }
     let _ = writeln!(w);
+}
+
+fn deliveries_section(w: &mut String, deliveries: Option<&Deliveries>) {
+    let _ = writeln!(w, "### Callback delivery\n");
+    let _ = writeln!(
+        w,
+        "Criterion, fixed before measuring: delivery throughput with the durable SQLite \
+         store ≥ {DELIVERY_TARGET} × a bare HTTP-client loop sending the same signed \
+         requests. Reproduce with `cargo run --release -p bench -- all --only deliveries` \
+         (its report goes to `target/bench-partial/BENCHMARKS.md`).\n"
+    );
+    let _ = writeln!(
+        w,
+        "Method. A receiver (`bench receive`: actix-web, one worker, 127.0.0.1, pinned to \
+         the server's core) verifies each `POST`'s Standard Webhooks signature, counts it \
+         and answers `200 {{\"ok\":true}}`. Each run is a fresh sender process pinned to \
+         the load generator's core, sending N copies of the invoices example's \
+         `invoice_notification` (URL `…/cb/invoices/inv-i`, body \
+         `{{\"description\":\"Invoice created\",\"paid\":false}}`). **Bare**: a reqwest \
+         client configured like `Sender`'s (no proxy, no redirects, the same timeouts), 16 \
+         requests in flight, each signed with `Signer::headers` under a fresh `webhook-id`; \
+         timed until all N are answered. **Durable**: a fresh `SqliteStore` file, an \
+         `Outbox`, a `Dispatcher` with 16 workers (`Guard::new().allow_loopback()`); one \
+         producer queues the N deliveries with one `Outbox::enqueue` call each, back to \
+         back, while the dispatcher runs; timed from the first enqueue until the receiver \
+         has all N, after which the store must show N delivered and none pending (\"all \
+         queued after\" is when the producer's last enqueue returned). A warm-up run of \
+         the bare loop precedes the rounds. Rounds alternate the two, the order rotating, \
+         and a round is run again (up to three times the rounds) when other processes kept \
+         more than 0.1 cores busy during it; the ratio is the median of the rounds' \
+         ratios. **Queueing latency**: the duration of single `Outbox::enqueue` calls on a \
+         fresh `SqliteStore` with no dispatcher (after {} warm-up calls), and of the \
+         producer's calls during the durable runs, dispatcher sending; nearest-rank \
+         percentiles.\n",
+        crate::measure::deliveries::LATENCY_WARMUP
+    );
+    let Some(d) = deliveries else {
+        let _ = writeln!(w, "Not measured in this run.\n");
+        return;
+    };
+    let _ = writeln!(
+        w,
+        "{} deliveries per run, {} in flight.\n\n\
+         | Round | Order | Bare (deliveries/s) | Durable (deliveries/s) | Durable: all queued after | Durable / bare | Other processes (cores) |\n\
+         | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
+        thousands(d.deliveries as f64),
+        d.concurrency
+    );
+    for (i, round) in d.rounds.iter().enumerate() {
+        let _ = writeln!(
+            w,
+            "| {} | {} | {} | {} | {:.2} s of {:.2} s | {:.3} | {:.2} |",
+            i + 1,
+            if round.bare_first {
+                "bare, durable"
+            } else {
+                "durable, bare"
+            },
+            thousands(round.bare.per_second()),
+            thousands(round.durable.per_second()),
+            round.durable.queued_seconds,
+            round.durable.seconds,
+            round.ratio(),
+            round.others_cores
+        );
+    }
+    if d.discarded > 0 || d.noisy > 0 {
+        let _ = writeln!(
+            w,
+            "\n{} round(s) were run again because other processes kept more than 0.1 \
+             cores busy during them; {} accepted round(s) were noisy all the same.",
+            d.discarded, d.noisy
+        );
+    }
+    if !d.rounds.is_empty() {
+        let ratio = d.ratio();
+        let (lo, hi) = stats::range(&d.ratios());
+        let _ = writeln!(
+            w,
+            "\nMedians: bare {} deliveries/s, durable {} deliveries/s. Durable / bare: median \
+             **{ratio:.3}** (rounds {lo:.3} – {hi:.3}); criterion ≥ {DELIVERY_TARGET}: **{}**.",
+            thousands(stats::median(&d.bare_per_second())),
+            thousands(stats::median(&d.durable_per_second())),
+            if ratio >= DELIVERY_TARGET {
+                "met"
+            } else {
+                "missed"
+            }
+        );
+    }
+    let _ = writeln!(
+        w,
+        "\n`Outbox::enqueue` on `SqliteStore`, one delivery per call:\n\n\
+         | While | Calls | p50 | p99 | p99.9 | Max |\n\
+         | --- | ---: | ---: | ---: | ---: | ---: |"
+    );
+    let row = |w: &mut String, name: &str, l: &Latency| {
+        let _ = writeln!(
+            w,
+            "| {name} | {} | {} | {} | {} | {} |",
+            thousands(l.samples as f64),
+            micros_fine(l.p50_us),
+            micros_fine(l.p99_us),
+            micros_fine(l.p999_us),
+            micros_fine(l.max_us)
+        );
+    };
+    row(w, "no dispatcher running", &d.idle);
+    row(w, "dispatcher sending (durable runs)", &d.busy);
+    let _ = writeln!(w);
+}
+
+/// Microseconds with a decimal below 100 µs.
+fn micros_fine(us: f64) -> String {
+    if us < 100.0 {
+        format!("{us:.1} µs")
+    } else {
+        micros(us)
+    }
 }
 
 /// `12345.6` as `12,346`.

@@ -3,6 +3,7 @@
 use crate::machine::Machine;
 use crate::measure::assembly::Assembly;
 use crate::measure::build_time::BuildTimes;
+use crate::measure::deliveries::Deliveries;
 use crate::measure::instructions::Count;
 use crate::measure::memory::MemoryGrowth;
 use crate::measure::throughput::Throughput;
@@ -25,6 +26,7 @@ pub struct Results {
     pub memory: Vec<MemoryGrowth>,
     pub build: Option<BuildTimes>,
     pub assembly: Option<Vec<Assembly>>,
+    pub deliveries: Option<Deliveries>,
     /// Cores kept busy by other processes during each part, on average.
     pub noise: Vec<(String, f64)>,
     /// Parts that failed, with their errors.
@@ -45,6 +47,8 @@ pub const DOCS_TARGET: f64 = 0.9;
 pub const BUILD_TARGET: f64 = 1.2;
 pub const MEMORY_TARGET: f64 = 1.1;
 pub const ASSEMBLY_TARGET_MS: f64 = 1000.0;
+/// Durable deliveries per second over a bare client's, at least.
+pub const DELIVERY_TARGET: f64 = 0.5;
 
 impl Results {
     pub fn request_ratio(&self) -> Option<f64> {
@@ -88,6 +92,14 @@ impl Results {
             .as_ref()?
             .cpu_ratios("ours", "plain")
             .map(|r| stats::median(&r))
+    }
+
+    /// Durable / bare in deliveries per second, the median of the rounds.
+    pub fn delivery_ratio(&self) -> Option<f64> {
+        self.deliveries
+            .as_ref()
+            .filter(|d| !d.rounds.is_empty())
+            .map(Deliveries::ratio)
     }
 
     pub fn memory_ratio(&self, server: &str) -> Option<f64> {
@@ -183,6 +195,13 @@ impl Results {
             target: "linear (≈ 1)",
             measured: slope.map_or_else(|| "not measured".to_owned(), |s| format!("{s:.2}")),
             met: slope.map(|s| s <= 1.15),
+        });
+        let (measured, met) = ratio(self.delivery_ratio(), |v| v >= DELIVERY_TARGET);
+        verdicts.push(Verdict {
+            name: "Delivery throughput, durable SQLite outbox / bare HTTP client",
+            target: "≥ 0.5",
+            measured,
+            met,
         });
         let (measured, met) = ratio(self.memory_ratio("ours"), |v| v <= MEMORY_TARGET);
         verdicts.push(Verdict {

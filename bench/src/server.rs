@@ -96,25 +96,49 @@ impl Server {
             }
             None => pinned_command(pinning.server, exe),
         };
+        command.args(["serve", variant.name()]);
+        if variant == Variant::Plain {
+            let scratch = crate::project_root().join("target").join("bench-scratch");
+            command.arg(crate::app::write_document(&scratch)?);
+        }
+        Self::start_listening(variant.name(), command)
+    }
+
+    /// Starts this very binary with `args` on `core` (a server of the
+    /// harness's own, such as `bench receive`) and waits for the address it
+    /// prints.
+    pub fn start_harness(
+        name: &str,
+        args: &[&str],
+        core: Option<usize>,
+        env: &[(&str, &str)],
+    ) -> Result<Server, String> {
+        let exe = std::env::current_exe().map_err(|e| format!("locating the harness: {e}"))?;
+        let mut command = pinned_command(core, exe);
+        command.args(args).envs(env.iter().copied());
+        Self::start_listening(name, command)
+    }
+
+    /// Spawns `command` and waits for the `listening ADDR` line it prints.
+    fn start_listening(name: &str, mut command: Command) -> Result<Server, String> {
         command
-            .args(["serve", variant.name()])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         let mut child = command
             .spawn()
-            .map_err(|e| format!("starting the {} server: {e}", variant.name()))?;
+            .map_err(|e| format!("starting the {name} server: {e}"))?;
         let stdout = child.stdout.take().expect("stdout is piped");
         let addr = match read_address(stdout, Duration::from_secs(120)) {
             Ok(addr) => addr,
             Err(e) => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!("the {} server did not start: {e}", variant.name()));
+                return Err(format!("the {name} server did not start: {e}"));
             }
         };
         Ok(Server {
-            name: variant.name().to_owned(),
+            name: name.to_owned(),
             addr,
             child,
         })

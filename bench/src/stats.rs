@@ -13,6 +13,21 @@ pub fn median(samples: &[f64]) -> f64 {
     }
 }
 
+/// The `p`th percentile of `samples` (0 < `p` ≤ 100) by nearest rank: the
+/// smallest sample with at least `p` % of the samples at or below it.
+/// `None` for no samples.
+pub fn percentile(samples: &[f64], p: f64) -> Option<f64> {
+    if samples.is_empty() {
+        return None;
+    }
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    // The epsilon keeps a product such as 99.9 % of 1,000 (999.000…01 in
+    // floating point) from rounding up a rank.
+    let rank = (p / 100.0 * sorted.len() as f64 - 1e-9).ceil() as usize;
+    Some(sorted[rank.clamp(1, sorted.len()) - 1])
+}
+
 /// The smallest and largest of `samples`.
 pub fn range(samples: &[f64]) -> (f64, f64) {
     samples
@@ -48,6 +63,17 @@ mod tests {
     fn medians_of_odd_and_even_counts() {
         assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
+    }
+
+    #[test]
+    fn percentiles_by_nearest_rank() {
+        let samples: Vec<f64> = (1..=1000).map(f64::from).collect();
+        assert_eq!(percentile(&samples, 50.0), Some(500.0));
+        assert_eq!(percentile(&samples, 99.0), Some(990.0));
+        assert_eq!(percentile(&samples, 99.9), Some(999.0));
+        assert_eq!(percentile(&samples, 100.0), Some(1000.0));
+        assert_eq!(percentile(&[7.0], 99.9), Some(7.0));
+        assert_eq!(percentile(&[], 50.0), None);
     }
 
     #[test]

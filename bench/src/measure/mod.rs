@@ -2,6 +2,7 @@
 
 pub mod assembly;
 pub mod build_time;
+pub mod deliveries;
 pub mod fastapi;
 pub mod instructions;
 pub mod memory;
