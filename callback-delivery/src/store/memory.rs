@@ -232,6 +232,36 @@ impl MemoryStore {
             .min()
             .map(from_unix_millis))
     }
+
+    fn prune_now(&self, older_than: Duration, batch: usize) -> Result<u64, StoreError> {
+        let cutoff = unix_millis(SystemTime::now())
+            .saturating_sub(i64::try_from(older_than.as_millis()).unwrap_or(i64::MAX));
+        let batch = batch.max(1);
+        let mut pruned = 0;
+        loop {
+            // One batch per hold of the lock, oldest first, as the other
+            // stores do.
+            let mut inner = self.lock()?;
+            let mut doomed: Vec<(i64, i64)> = inner
+                .rows
+                .iter()
+                .filter(|(_, row)| row.delivery.status.is_final())
+                .filter_map(|(id, row)| {
+                    let finished = row.delivery.finished_at?;
+                    (finished < cutoff).then_some((finished, *id))
+                })
+                .collect();
+            doomed.sort_unstable();
+            doomed.truncate(batch);
+            for (_, id) in &doomed {
+                inner.rows.remove(id);
+            }
+            pruned += doomed.len() as u64;
+            if doomed.len() < batch {
+                return Ok(pruned);
+            }
+        }
+    }
 }
 
 impl Store for MemoryStore {
@@ -271,5 +301,9 @@ impl Store for MemoryStore {
 
     fn next_due(&self) -> BoxFuture<'_, Result<Option<SystemTime>, StoreError>> {
         Box::pin(async move { self.next_due_now() })
+    }
+
+    fn prune(&self, older_than: Duration, batch: usize) -> BoxFuture<'_, Result<u64, StoreError>> {
+        Box::pin(async move { self.prune_now(older_than, batch) })
     }
 }

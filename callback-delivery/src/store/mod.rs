@@ -11,6 +11,9 @@
 //! worker's deliveries are taken up again once their lease expires. The
 //! worker then *records* each attempt's outcome; the record applies only if
 //! the lease is still the worker's.
+//!
+//! Finished deliveries stay, for the deliveries view, until they are pruned
+//! ([`Store::prune`], or in the background with [`spawn_pruner`]).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -19,11 +22,13 @@ use std::time::{Duration, SystemTime};
 use crate::delivery::{Attempt, Delivery, DeliveryId, NewDelivery, Status};
 
 mod memory;
+mod retention;
 mod sqlite;
 #[cfg(test)]
 mod tests;
 
 pub use memory::MemoryStore;
+pub use retention::spawn_pruner;
 pub use sqlite::SqliteStore;
 
 /// A boxed future, so that [`Store`] can be used as `dyn Store`.
@@ -151,4 +156,12 @@ pub trait Store: Send + Sync + 'static {
     /// The earliest time a pending, unleased delivery is due, if any (the
     /// dispatcher sleeps until then when there is nothing to claim).
     fn next_due(&self) -> BoxFuture<'_, Result<Option<SystemTime>, StoreError>>;
+
+    /// Deletes finished deliveries (every state but pending: delivered,
+    /// failed, refused and gone) whose final state was reached more than
+    /// `older_than` ago, with their attempts. Deletes at most `batch`
+    /// deliveries (at least one) per transaction, so that no lock is held
+    /// long, and repeats until none is left. Returns how many deliveries
+    /// were deleted.
+    fn prune(&self, older_than: Duration, batch: usize) -> BoxFuture<'_, Result<u64, StoreError>>;
 }

@@ -64,7 +64,10 @@ const LIST_DEFAULT: usize = 100;
 
 /// The schema's migrations, in order: `(version, description, SQL)`. Never
 /// edit one that has shipped; add the next.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "deliveries and attempts", MIGRATION_1)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "deliveries and attempts", MIGRATION_1),
+    (2, "finished deliveries, to prune", MIGRATION_2),
+];
 
 /// The first schema: deliveries, their attempts, and the indexes that claim
 /// them (`deliveries_due`), list one state newest first without sorting it
@@ -101,6 +104,11 @@ CREATE TABLE attempts (
     response_body   TEXT
 );
 CREATE INDEX attempts_by_delivery ON attempts (delivery_id, id);
+";
+
+/// An index of finished deliveries by finish time, which pruning walks.
+const MIGRATION_2: &str = "
+CREATE INDEX deliveries_finished ON deliveries (finished_at) WHERE finished_at IS NOT NULL;
 ";
 
 /// The table that records which migrations were applied.
@@ -178,6 +186,27 @@ FROM attempts WHERE delivery_id = ?1 ORDER BY id";
 const NEXT_DUE: &str = "
 SELECT MIN(MAX(next_attempt_at, COALESCE(lease_until, next_attempt_at)))
 FROM deliveries WHERE status = 'pending'";
+
+/// Deletes the attempts of at most ?2 finished deliveries that finished
+/// before ?1, oldest first; [`PRUNE_DELIVERIES`] then deletes the same
+/// deliveries (in the same transaction).
+const PRUNE_ATTEMPTS: &str = "
+DELETE FROM attempts WHERE delivery_id IN (
+    SELECT id FROM deliveries
+    WHERE finished_at < ?1 AND status <> 'pending'
+    ORDER BY finished_at, id
+    LIMIT ?2
+)";
+
+/// Deletes at most ?2 finished deliveries that finished before ?1, oldest
+/// first.
+const PRUNE_DELIVERIES: &str = "
+DELETE FROM deliveries WHERE id IN (
+    SELECT id FROM deliveries
+    WHERE finished_at < ?1 AND status <> 'pending'
+    ORDER BY finished_at, id
+    LIMIT ?2
+)";
 
 /// A [`Store`] in one SQLite file; see the [module](self) documentation for
 /// what it promises.
@@ -433,6 +462,39 @@ impl SqliteStore {
             .map_err(error)?;
         Ok(due.map(from_unix_millis))
     }
+
+    async fn prune_finished(&self, older_than: Duration, batch: usize) -> Result<u64, StoreError> {
+        let cutoff = unix_millis(SystemTime::now()).saturating_sub(millis(older_than));
+        let batch = i64::try_from(batch.max(1)).unwrap_or(i64::MAX);
+        let mut pruned = 0;
+        loop {
+            // One short write transaction per batch, so that claims and
+            // records get the write lock in between.
+            let mut tx = self
+                .writer
+                .begin_with("BEGIN IMMEDIATE")
+                .await
+                .map_err(error)?;
+            sqlx::query(PRUNE_ATTEMPTS)
+                .bind(cutoff)
+                .bind(batch)
+                .execute(&mut *tx)
+                .await
+                .map_err(error)?;
+            let deleted = sqlx::query(PRUNE_DELIVERIES)
+                .bind(cutoff)
+                .bind(batch)
+                .execute(&mut *tx)
+                .await
+                .map_err(error)?
+                .rows_affected();
+            tx.commit().await.map_err(error)?;
+            pruned += deleted;
+            if deleted < u64::try_from(batch).unwrap_or(u64::MAX) {
+                return Ok(pruned);
+            }
+        }
+    }
 }
 
 impl Store for SqliteStore {
@@ -472,6 +534,10 @@ impl Store for SqliteStore {
 
     fn next_due(&self) -> BoxFuture<'_, Result<Option<SystemTime>, StoreError>> {
         Box::pin(self.next_due_time())
+    }
+
+    fn prune(&self, older_than: Duration, batch: usize) -> BoxFuture<'_, Result<u64, StoreError>> {
+        Box::pin(self.prune_finished(older_than, batch))
     }
 }
 

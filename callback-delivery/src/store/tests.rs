@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use super::{Claimed, ListFilter, MemoryStore, Next, Outcome, SqliteStore, Store};
+use super::{spawn_pruner, Claimed, ListFilter, MemoryStore, Next, Outcome, SqliteStore, Store};
 use crate::delivery::{unix_millis, Attempt, DeliveryId, NewDelivery, Status};
 
 const MINUTE: Duration = Duration::from_secs(60);
@@ -502,6 +502,65 @@ pub(crate) async fn bad_input_is_refused(store: Arc<dyn Store>) {
     assert!(store.claim("b", 1, MINUTE).await.expect("claim").is_empty());
 }
 
+/// Pruning deletes finished deliveries older than the cut-off, with their
+/// attempts, in batches; it keeps pending ones and recent ones.
+pub(crate) async fn prune_deletes_old_finished_deliveries(store: Arc<dyn Store>) {
+    let mut refused = new(9);
+    refused.refused = Some("no URL".to_owned());
+    let mut batch = news(5);
+    batch.push(refused);
+    let queued = store.enqueue(&batch).await.expect("enqueue");
+    let claimed = claim_all(&*store, "a").await;
+    assert_eq!(claimed.len(), 5);
+    // 0 and 1 delivered, 2 failed, 3 gone; 4 retried later, still pending.
+    let outcomes: Vec<Outcome> = claimed
+        .iter()
+        .map(|c| {
+            let next = match queued.iter().position(|id| *id == c.id).expect("queued") {
+                0 | 1 => Next::Finish(Status::Delivered),
+                2 => Next::Finish(Status::Failed),
+                3 => Next::Finish(Status::Gone),
+                _ => Next::Retry(SystemTime::now() + MINUTE),
+            };
+            outcome(c, Some(attempt(Some(500), Some("boom"), None)), next)
+        })
+        .collect();
+    assert_eq!(store.record(&outcomes).await.expect("record"), 5);
+
+    // Nothing is old enough yet.
+    assert_eq!(store.prune(MINUTE, 10).await.expect("prune"), 0);
+    assert_eq!(store.prune(Duration::MAX, 10).await.expect("prune"), 0);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let recent = store.enqueue(&news(1)).await.expect("enqueue");
+    let claimed = claim_all(&*store, "b").await;
+    assert_eq!(ids(&claimed), recent);
+    let done = outcome(&claimed[0], None, Next::Finish(Status::Delivered));
+    assert_eq!(store.record(&[done]).await.expect("record"), 1);
+
+    // Batches of two: five old finished deliveries, in three batches.
+    let pruned = store
+        .prune(Duration::from_millis(150), 2)
+        .await
+        .expect("prune");
+    assert_eq!(pruned, 5);
+    for (n, id) in queued.iter().enumerate() {
+        let found = store.get(*id).await.expect("get");
+        assert_eq!(found.is_some(), n == 4, "delivery {n}");
+    }
+    let (pending, attempts) = store.get(queued[4]).await.expect("get").expect("found");
+    assert_eq!((pending.status, attempts.len()), (Status::Pending, 1));
+    assert!(store.get(recent[0]).await.expect("get").is_some(), "recent");
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    assert_eq!(store.prune(Duration::ZERO, 0).await.expect("prune"), 1);
+    assert!(store.get(recent[0]).await.expect("get").is_none());
+    assert_eq!(store.prune(Duration::ZERO, 100).await.expect("prune"), 0);
+    let all = store.list(&ListFilter::default()).await.expect("list");
+    assert_eq!(
+        all.iter().map(|d| d.id).collect::<Vec<_>>(),
+        vec![queued[4]]
+    );
+}
+
 /// Runs each suite function against each store, each on a fresh store.
 macro_rules! suite {
     ($($test:ident),* $(,)?) => {
@@ -527,6 +586,7 @@ macro_rules! suite {
                 }
             )*
         }
+
     };
 }
 
@@ -542,7 +602,34 @@ suite!(
     list_filters_and_pages,
     concurrent_claims_are_exclusive,
     bad_input_is_refused,
+    prune_deletes_old_finished_deliveries,
 );
+
+/// The background pruner deletes finished deliveries as they age.
+#[tokio::test]
+async fn pruner_runs_in_the_background() {
+    let store = Arc::new(MemoryStore::new());
+    let queued = store.enqueue(&news(2)).await.expect("enqueue");
+    let claimed = claim_all(&*store, "a").await;
+    let done = outcome(&claimed[0], None, Next::Finish(Status::Delivered));
+    assert_eq!(store.record(&[done]).await.expect("record"), 1);
+    let pruner = spawn_pruner(
+        Arc::clone(&store) as Arc<dyn Store>,
+        Duration::from_millis(10),
+        Duration::from_millis(20),
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while store.get(claimed[0].id).await.expect("get").is_some() {
+        assert!(Instant::now() < deadline, "the pruner never ran");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    pruner.abort();
+    let pending = queued
+        .iter()
+        .find(|id| **id != claimed[0].id)
+        .expect("other");
+    assert!(store.get(*pending).await.expect("get").is_some());
+}
 
 // ---------------------------------------------------------------------------
 // SQLite only.
