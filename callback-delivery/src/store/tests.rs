@@ -186,10 +186,10 @@ pub(crate) async fn claim_leases_oldest_first(store: Arc<dyn Store>) {
 /// worker's record no longer applies.
 pub(crate) async fn expired_lease_is_claimed_again(store: Arc<dyn Store>) {
     let queued = store.enqueue(&news(1)).await.expect("enqueue");
-    let first = store
-        .claim("a", 10, Duration::from_millis(50))
-        .await
-        .expect("claim");
+    // Long enough that the next claim comes before it expires, even on a
+    // busy database server.
+    let lease = Duration::from_millis(400);
+    let first = store.claim("a", 10, lease).await.expect("claim");
     assert_eq!(ids(&first), queued);
     assert!(store
         .claim("b", 10, MINUTE)
@@ -197,7 +197,7 @@ pub(crate) async fn expired_lease_is_claimed_again(store: Arc<dyn Store>) {
         .expect("claim")
         .is_empty());
 
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    tokio::time::sleep(lease + Duration::from_millis(50)).await;
     let second = store.claim("b", 10, MINUTE).await.expect("claim");
     assert_eq!(ids(&second), queued);
     assert!(second[0].lease > first[0].lease, "a fresh lease");
@@ -530,7 +530,7 @@ pub(crate) async fn prune_deletes_old_finished_deliveries(store: Arc<dyn Store>)
     // Nothing is old enough yet.
     assert_eq!(store.prune(MINUTE, 10).await.expect("prune"), 0);
     assert_eq!(store.prune(Duration::MAX, 10).await.expect("prune"), 0);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
     let recent = store.enqueue(&news(1)).await.expect("enqueue");
     let claimed = claim_all(&*store, "b").await;
     assert_eq!(ids(&claimed), recent);
@@ -539,7 +539,7 @@ pub(crate) async fn prune_deletes_old_finished_deliveries(store: Arc<dyn Store>)
 
     // Batches of two: five old finished deliveries, in three batches.
     let pruned = store
-        .prune(Duration::from_millis(150), 2)
+        .prune(Duration::from_millis(300), 2)
         .await
         .expect("prune");
     assert_eq!(pruned, 5);
