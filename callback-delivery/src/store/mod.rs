@@ -3,6 +3,9 @@
 //! - [`SqliteStore`]: an embedded, durable store, the default. Once
 //!   [`Store::enqueue`] returns, the deliveries survive a crash of the
 //!   process.
+//! - [`PostgresStore`]: a PostgreSQL database, shared by several instances
+//!   of the app draining one queue; the app can queue deliveries in its own
+//!   transactions ([`PostgresStore::enqueue_in`]).
 //! - [`MemoryStore`]: for tests, chosen explicitly; it loses everything when
 //!   the process ends.
 //!
@@ -22,12 +25,14 @@ use std::time::{Duration, SystemTime};
 use crate::delivery::{Attempt, Delivery, DeliveryId, NewDelivery, Status};
 
 mod memory;
+mod postgres;
 mod retention;
 mod sqlite;
 #[cfg(test)]
 mod tests;
 
 pub use memory::MemoryStore;
+pub use postgres::{PostgresStore, Wakeups, NOTIFY_CHANNEL};
 pub use retention::spawn_pruner;
 pub use sqlite::SqliteStore;
 
