@@ -168,6 +168,14 @@ impl Store for DiscardStore {
     fn next_due(&self) -> BoxFuture<'_, Result<Option<std::time::SystemTime>, StoreError>> {
         Box::pin(std::future::ready(Ok(None)))
     }
+
+    fn prune(
+        &self,
+        _older_than: std::time::Duration,
+        _batch: usize,
+    ) -> BoxFuture<'_, Result<u64, StoreError>> {
+        Box::pin(std::future::ready(Ok(0)))
+    }
 }
 
 /// The document's bytes, read once before the server starts.

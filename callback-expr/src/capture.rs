@@ -139,6 +139,23 @@ impl CapturePlan {
         self.needs.is_empty()
     }
 
+    /// The paths into the request body that the plan reads, to parse only
+    /// those ([`BodyPaths::parse`](crate::BodyPaths::parse)) for
+    /// [`RequestView::body`].
+    ///
+    /// ```
+    /// use callback_expr::{CapturePlan, Template};
+    /// let t = Template::parse("{$request.query.to}/{$request.body#/id}").unwrap();
+    /// let kept = CapturePlan::new([&t]).request_body_paths().parse(br#"{"id": 3, "lines": [1, 2]}"#).unwrap();
+    /// assert_eq!(kept, serde_json::json!({"id": 3}));
+    /// ```
+    pub fn request_body_paths(&self) -> crate::BodyPaths {
+        crate::BodyPaths::new(self.needs.iter().filter_map(|n| match n {
+            Expression::Request(Source::Body(pointer)) => Some(pointer),
+            _ => None,
+        }))
+    }
+
     /// True when the request body must be parsed for capture.
     ///
     /// ```

@@ -70,6 +70,8 @@ mod pointer;
 #[cfg(feature = "eval")]
 mod query;
 mod route_path;
+#[cfg(feature = "eval")]
+mod sparse;
 mod template;
 #[cfg(feature = "eval")]
 mod view;
@@ -83,6 +85,8 @@ pub use eval::EvalError;
 pub use expression::{Expression, Source};
 pub use pointer::JsonPointer;
 pub use route_path::{openapi_path, path_parameters, PathParameter};
+#[cfg(feature = "eval")]
+pub use sparse::BodyPaths;
 pub use template::{Part, Template};
 #[cfg(feature = "eval")]
 pub use view::{RequestParts, RequestView, ResponseParts, ResponseView};

@@ -65,7 +65,7 @@ pub fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
             format!("`#[{}]` takes no arguments", kind.attribute()),
         )
         .to_compile_error();
-        let module = without_declarations(module);
+        let module = without_declarations(kind, module);
         return quote!(#module #error);
     }
     match Group::new(kind, module) {
@@ -79,8 +79,10 @@ pub fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
 }
 
 /// The module without its callback declarations (and without the method
-/// attributes of any other function), so that only the real error shows.
-fn without_declarations(mut module: ItemMod) -> ItemMod {
+/// attributes of any other function), so that only the real error shows,
+/// plus stubs of the group's items, so that routes naming the group still
+/// resolve it.
+fn without_declarations(kind: Kind, mut module: ItemMod) -> ItemMod {
     // What the declarations used (`use super::*`) would only add warnings.
     module.attrs.push(syn::parse_quote!(#[allow(unused)]));
     if let Some((brace, items)) = module.content.take() {
@@ -93,8 +95,15 @@ fn without_declarations(mut module: ItemMod) -> ItemMod {
                 }
                 item
             })
-            .collect();
-        module.content = Some((brace, items));
+            .collect::<Vec<Item>>();
+        let group_name = module.ident.to_string();
+        let check = match kind {
+            Kind::Callbacks => TokenStream::new(),
+            Kind::Webhooks => webhook_check(&group_name),
+        };
+        let stubs = group_items(kind, &group_name, &[], &[], check);
+        let stubs: syn::File = syn::parse2(stubs).expect("the stubs parse");
+        module.content = Some((brace, items.into_iter().chain(stubs.items).collect()));
     }
     module
 }
@@ -146,7 +155,7 @@ impl Group {
                     kind.attribute()
                 ),
             );
-            return Err(Box::new((without_declarations(module), error)));
+            return Err(Box::new((without_declarations(kind, module), error)));
         };
         let mut errors: Vec<syn::Error> = Vec::new();
         let mut others = Vec::new();
@@ -194,7 +203,7 @@ impl Group {
         }) {
             Some(error) => {
                 module.content = Some((Default::default(), others));
-                Err(Box::new((without_declarations(module), error)))
+                Err(Box::new((without_declarations(kind, module), error)))
             }
             None => Ok(Group {
                 kind,
@@ -249,18 +258,6 @@ impl Group {
                 }
             }
         });
-        let (kind, public, public_doc) = match self.kind {
-            Kind::Callbacks => (
-                quote!(Callbacks),
-                quote!(CALLBACK_GROUP),
-                " This group, for `Api::callbacks` and `ApiScope::callbacks`.",
-            ),
-            Kind::Webhooks => (
-                quote!(Webhooks),
-                quote!(WEBHOOK_GROUP),
-                " This group, for `Api::webhooks`.",
-            ),
-        };
         let check_body = match self.kind {
             Kind::Callbacks => {
                 let checks = self
@@ -269,37 +266,11 @@ impl Group {
                     .flat_map(|c| c.parameter_checks(&group_name));
                 quote!(#(#checks)*)
             }
-            Kind::Webhooks => {
-                let message = format!(
-                    "`{group_name}` is a `#[webhooks]` group: document it with `Api::webhooks({group_name}::WEBHOOK_GROUP)`, not `callbacks = …`"
-                );
-                quote!(::core::panic!(#message))
-            }
+            Kind::Webhooks => webhook_check(&group_name),
         };
-        let group_impl = match self.kind {
-            Kind::Callbacks => quote! {
-                impl #rt::CallbackGroupType for __Group {
-                    const GROUP: &'static #rt::CallbackGroup = &__GROUP;
-
-                    fn plan() -> &'static #rt::TriggerPlan {
-                        static PLAN: #rt::PlanCell = #rt::PlanCell::new();
-                        PLAN.get_or_init(|| #rt::TriggerPlan::new(&__GROUP))
-                    }
-                }
-
-                /// The request that triggered this group's callbacks, as a
-                /// handler argument: what the URL templates read of it,
-                /// captured to send the callbacks now or later.
-                pub type Trigger = ::callback_runtime::Trigger<__Group>;
-            },
-            Kind::Webhooks => quote! {
-                impl #rt::WebhookGroupType for __Group {
-                    const GROUP: &'static #rt::CallbackGroup = &__GROUP;
-                }
-            },
-        };
-        let specs = self.callbacks.iter().map(|c| c.spec());
-        let names = self.callbacks.iter().map(|c| c.name.to_string());
+        let specs: Vec<TokenStream> = self.callbacks.iter().map(|c| c.spec()).collect();
+        let names: Vec<String> = self.callbacks.iter().map(|c| c.name.to_string()).collect();
+        let group = group_items(self.kind, &group_name, &specs, &names, check_body);
 
         quote! {
             #(#attrs)*
@@ -308,35 +279,96 @@ impl Group {
 
                 #(#markers)*
 
-                #[doc(hidden)]
-                pub const __GROUP: #rt::CallbackGroup = #rt::CallbackGroup {
-                    name: #group_name,
-                    module_path: ::core::module_path!(),
-                    kind: #rt::GroupKind::#kind,
-                    callbacks: &[#(#specs),*],
-                };
+                #group
+            }
+        }
+    }
+}
 
-                #[doc = #public_doc]
-                pub const #public: &#rt::CallbackGroup = &__GROUP;
+/// The `const` panic of a webhook group's `__check_parameters`: a
+/// `#[webhooks]` group named in `callbacks = …`.
+fn webhook_check(group_name: &str) -> TokenStream {
+    let message = format!(
+        "`{group_name}` is a `#[webhooks]` group: document it with `Api::webhooks({group_name}::WEBHOOK_GROUP)`, not `callbacks = …`"
+    );
+    quote!(::core::panic!(#message))
+}
 
-                /// The type of this group, for the typed sending API.
-                #[doc(hidden)]
-                #[derive(Debug, Clone, Copy)]
-                pub struct __Group;
+/// The items every group module gets: its description (`__GROUP` and its
+/// public name), its type for the sending API (`__Group`, and `Trigger` for
+/// callbacks), its callback names and its compile-time parameter check.
+/// With no specs, they are the stubs emitted next to an error, so that the
+/// routes naming a broken group do not add errors of their own.
+fn group_items(
+    kind: Kind,
+    group_name: &str,
+    specs: &[TokenStream],
+    names: &[String],
+    check_body: TokenStream,
+) -> TokenStream {
+    let rt = quote!(::callback_runtime::__private);
+    let (kind_variant, public, public_doc) = match kind {
+        Kind::Callbacks => (
+            quote!(Callbacks),
+            quote!(CALLBACK_GROUP),
+            " This group, for `Api::callbacks` and `ApiScope::callbacks`.",
+        ),
+        Kind::Webhooks => (
+            quote!(Webhooks),
+            quote!(WEBHOOK_GROUP),
+            " This group, for `Api::webhooks`.",
+        ),
+    };
+    let group_impl = match kind {
+        Kind::Callbacks => quote! {
+            impl #rt::CallbackGroupType for __Group {
+                const GROUP: &'static #rt::CallbackGroup = &__GROUP;
 
-                #group_impl
-
-                #[doc(hidden)]
-                pub const __NAMES: &[&str] = &[#(#names),*];
-
-                /// Checks, at compile time, the parameters that this group's
-                /// expressions read against an operation it is attached to.
-                #[doc(hidden)]
-                #[allow(unused_variables)]
-                pub const fn __check_parameters(path: &[&str], opaque: bool) {
-                    #check_body
+                fn plan() -> &'static #rt::TriggerPlan {
+                    static PLAN: #rt::PlanCell = #rt::PlanCell::new();
+                    PLAN.get_or_init(|| #rt::TriggerPlan::new(&__GROUP))
                 }
             }
+
+            /// The request that triggered this group's callbacks, as a
+            /// handler argument: what the URL templates read of it,
+            /// captured to send the callbacks now or later.
+            pub type Trigger = ::callback_runtime::Trigger<__Group>;
+        },
+        Kind::Webhooks => quote! {
+            impl #rt::WebhookGroupType for __Group {
+                const GROUP: &'static #rt::CallbackGroup = &__GROUP;
+            }
+        },
+    };
+    quote! {
+        #[doc(hidden)]
+        pub const __GROUP: #rt::CallbackGroup = #rt::CallbackGroup {
+            name: #group_name,
+            module_path: ::core::module_path!(),
+            kind: #rt::GroupKind::#kind_variant,
+            callbacks: &[#(#specs),*],
+        };
+
+        #[doc = #public_doc]
+        pub const #public: &#rt::CallbackGroup = &__GROUP;
+
+        /// The type of this group, for the typed sending API.
+        #[doc(hidden)]
+        #[derive(Debug, Clone, Copy)]
+        pub struct __Group;
+
+        #group_impl
+
+        #[doc(hidden)]
+        pub const __NAMES: &[&str] = &[#(#names),*];
+
+        /// Checks, at compile time, the parameters that this group's
+        /// expressions read against an operation it is attached to.
+        #[doc(hidden)]
+        #[allow(unused_variables)]
+        pub const fn __check_parameters(path: &[&str], opaque: bool) {
+            #check_body
         }
     }
 }

@@ -9,9 +9,18 @@
 //! the dispatcher then signs it (Standard Webhooks), sends it, and retries
 //! it until the client answers 2xx. An invoice without a `callback_url`
 //! sends nothing.
+//!
+//! On PostgreSQL (`CALLBACKS_DB=postgres://…`) the app also keeps its
+//! invoices in a table of its own, and queues the callback **in the same
+//! transaction** as the invoice's row (the outbox pattern): both commit or
+//! neither does. A second invoice with the same id fails on the table's
+//! primary key after its callback was queued; the transaction rolls back,
+//! the answer is 409, and that callback is never sent.
 
-use actix_web::web;
+use actix_web::{web, HttpRequest};
 use callback_runtime::delivery::dispatcher::Outbox;
+use callback_runtime::delivery::store::PostgresStore;
+use callback_runtime::delivery::NewDelivery;
 use callback_runtime::send::view::{get_delivery, list_deliveries};
 use callback_runtime::{callbacks, post, Api, ApiService, AssemblyError, HttpValidationError};
 use schemars::JsonSchema;
@@ -86,56 +95,132 @@ pub mod invoice_callbacks {
 ///   (e.g. "payment received").
 ///
 /// The callback is queued durably before this answers; if it cannot be
-/// queued, the invoice is not accepted (503).
+/// queued, the invoice is not accepted (503). On PostgreSQL, an invoice
+/// whose id exists already is refused (409) and queues nothing.
 #[post(
     "/invoices/",
     callbacks = invoice_callbacks,
     tags = ["invoices"],
-    responses(503 => HttpValidationError)
+    responses(409 => HttpValidationError, 503 => HttpValidationError)
 )]
 pub async fn create_invoice(
     invoice: web::Json<Invoice>,
     query: web::Query<InvoiceQuery>,
     trigger: invoice_callbacks::Trigger,
     outbox: web::Data<Outbox>,
-) -> Result<web::Json<InvoiceReceived>, QueueError> {
-    if query.callback_url.is_some() {
+    request: HttpRequest,
+) -> Result<web::Json<InvoiceReceived>, InvoiceError> {
+    let invoice = invoice.into_inner();
+    let callback: Option<NewDelivery> = query.callback_url.is_some().then(|| {
         let event = InvoiceEvent {
             description: "Invoice created".to_owned(),
             paid: false,
         };
-        let request = trigger.callback(invoice_callbacks::invoice_notification, &event);
-        outbox
-            .enqueue(request)
-            .await
-            .map_err(|e| QueueError(e.to_string()))?;
+        trigger
+            .callback(invoice_callbacks::invoice_notification, &event)
+            .into()
+    });
+    match request.app_data::<web::Data<sqlx::PgPool>>() {
+        Some(pool) => {
+            save_with_callback(pool, &invoice, callback).await?;
+            outbox.wake();
+        }
+        None => {
+            if let Some(callback) = callback {
+                outbox
+                    .enqueue(callback)
+                    .await
+                    .map_err(|e| InvoiceError::Unavailable(e.to_string()))?;
+            }
+        }
     }
-    let _ = invoice.into_inner();
     Ok(web::Json(InvoiceReceived {
         msg: "Invoice received".to_owned(),
     }))
 }
 
-/// The callback could not be queued: 503 with a JSON body.
-#[derive(Debug)]
-pub struct QueueError(String);
+/// The app's own table of invoices, on PostgreSQL.
+pub const INVOICES_TABLE: &str = "CREATE TABLE IF NOT EXISTS invoices (
+    id TEXT PRIMARY KEY,
+    title TEXT,
+    customer TEXT NOT NULL,
+    total DOUBLE PRECISION NOT NULL
+)";
 
-impl std::fmt::Display for QueueError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "the invoice's callback could not be queued: {}", self.0)
+/// Queues the callback and inserts the invoice in one transaction: if the
+/// insert fails (an existing id), the queued callback is rolled back with
+/// it.
+async fn save_with_callback(
+    pool: &sqlx::PgPool,
+    invoice: &Invoice,
+    callback: Option<NewDelivery>,
+) -> Result<(), InvoiceError> {
+    let unavailable = |e: &dyn std::fmt::Display| InvoiceError::Unavailable(e.to_string());
+    let mut transaction = pool.begin().await.map_err(|e| unavailable(&e))?;
+    if let Some(callback) = callback {
+        PostgresStore::enqueue_in(&mut transaction, &[callback])
+            .await
+            .map_err(|e| unavailable(&e))?;
+    }
+    let inserted =
+        sqlx::query("INSERT INTO invoices (id, title, customer, total) VALUES ($1, $2, $3, $4)")
+            .bind(&invoice.id)
+            .bind(&invoice.title)
+            .bind(&invoice.customer)
+            .bind(invoice.total)
+            .execute(&mut *transaction)
+            .await;
+    match inserted {
+        // Dropping the transaction rolls it back, the callback with it.
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            Err(InvoiceError::Exists(invoice.id.clone()))
+        }
+        Err(e) => Err(unavailable(&e)),
+        Ok(_) => transaction.commit().await.map_err(|e| unavailable(&e)),
     }
 }
 
-impl actix_web::ResponseError for QueueError {
+/// Why an invoice was not accepted (a JSON body in each case).
+#[derive(Debug)]
+pub enum InvoiceError {
+    /// An invoice with this id exists (PostgreSQL only): 409.
+    Exists(String),
+    /// The callback could not be queued: 503.
+    Unavailable(String),
+}
+
+impl std::fmt::Display for InvoiceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InvoiceError::Exists(id) => write!(f, "an invoice `{id}` exists already"),
+            InvoiceError::Unavailable(e) => {
+                write!(f, "the invoice's callback could not be queued: {e}")
+            }
+        }
+    }
+}
+
+impl actix_web::ResponseError for InvoiceError {
     fn status_code(&self) -> actix_web::http::StatusCode {
-        actix_web::http::StatusCode::SERVICE_UNAVAILABLE
+        match self {
+            InvoiceError::Exists(_) => actix_web::http::StatusCode::CONFLICT,
+            InvoiceError::Unavailable(_) => actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+        }
     }
 
     fn error_response(&self) -> actix_web::HttpResponse {
-        actix_web::HttpResponse::ServiceUnavailable().json(HttpValidationError::single(
-            vec![callback_runtime::LocationItem::Name("callbacks".into())],
+        let (loc, kind) = match self {
+            InvoiceError::Exists(_) => ("body", "conflict"),
+            InvoiceError::Unavailable(_) => ("callbacks", "unavailable"),
+        };
+        let mut loc = vec![callback_runtime::LocationItem::Name(loc.into())];
+        if matches!(self, InvoiceError::Exists(_)) {
+            loc.push(callback_runtime::LocationItem::Name("id".into()));
+        }
+        actix_web::HttpResponse::build(self.status_code()).json(HttpValidationError::single(
+            loc,
             self.to_string(),
-            "unavailable",
+            kind,
         ))
     }
 }

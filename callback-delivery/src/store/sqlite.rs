@@ -262,6 +262,18 @@ impl SqliteStore {
             return Ok(Vec::new());
         }
         let now = unix_millis(SystemTime::now());
+        if let [delivery] = deliveries {
+            // One row: one statement, committed on its own (the common case
+            // of a request handler queuing its callback), without the
+            // round trips of BEGIN and COMMIT.
+            let id = insert_delivery(delivery, now)
+                .fetch_one(&self.writer)
+                .await
+                .map_err(error)?
+                .try_get(0)
+                .map_err(error)?;
+            return Ok(vec![DeliveryId(id)]);
+        }
         let mut tx = self
             .writer
             .begin_with("BEGIN IMMEDIATE")
@@ -269,21 +281,7 @@ impl SqliteStore {
             .map_err(error)?;
         let mut ids = Vec::with_capacity(deliveries.len());
         for delivery in deliveries {
-            let (status, next_attempt_at, finished_at) = match delivery.refused {
-                None => (Status::Pending, Some(now), None),
-                Some(_) => (Status::Refused, None, Some(now)),
-            };
-            let id: i64 = sqlx::query(INSERT_DELIVERY)
-                .bind(new_webhook_id())
-                .bind(&delivery.callback)
-                .bind(&delivery.method)
-                .bind(&delivery.url)
-                .bind(&delivery.body)
-                .bind(status.as_str())
-                .bind(delivery.refused.as_deref())
-                .bind(now)
-                .bind(next_attempt_at)
-                .bind(finished_at)
+            let id: i64 = insert_delivery(delivery, now)
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(error)?
@@ -627,6 +625,28 @@ fn count(n: i64) -> Result<u32, StoreError> {
 /// A duration in whole milliseconds, saturating.
 fn millis(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// The statement that stores one new delivery, due `now` (or refused).
+fn insert_delivery(
+    delivery: &NewDelivery,
+    now: i64,
+) -> sqlx::query::Query<'_, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'_>> {
+    let (status, next_attempt_at, finished_at) = match delivery.refused {
+        None => (Status::Pending, Some(now), None),
+        Some(_) => (Status::Refused, None, Some(now)),
+    };
+    sqlx::query(INSERT_DELIVERY)
+        .bind(new_webhook_id())
+        .bind(&delivery.callback)
+        .bind(&delivery.method)
+        .bind(&delivery.url)
+        .bind(&delivery.body)
+        .bind(status.as_str())
+        .bind(delivery.refused.as_deref())
+        .bind(now)
+        .bind(next_attempt_at)
+        .bind(finished_at)
 }
 
 fn error(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> StoreError {

@@ -46,7 +46,7 @@ impl<R> Outgoing<R> {
         Outgoing {
             delivery: NewDelivery {
                 callback,
-                method: spec.method.as_str().to_ascii_uppercase(),
+                method: spec.method.as_upper_str().to_owned(),
                 url,
                 body,
                 refused,

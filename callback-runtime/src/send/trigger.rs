@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use callback_expr::{
-    CapturePlan, Captured, Expression, RequestView, ResponseParts, Source, Template,
+    BodyPaths, CapturePlan, Captured, Expression, RequestView, ResponseParts, Source, Template,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -20,7 +20,11 @@ use crate::describe::{ApiInput, CallbackGroup, OperationBuilder};
 #[derive(Debug)]
 pub struct TriggerPlan {
     capture: CapturePlan,
+    /// The request body's paths the templates read: only those are parsed.
+    body_paths: BodyPaths,
     templates: Vec<Result<Template, String>>,
+    /// Per template: whether it has a shorthand to resolve first.
+    shorthands: Vec<bool>,
 }
 
 impl TriggerPlan {
@@ -45,9 +49,21 @@ impl TriggerPlan {
                 other => needs.push(other.clone()),
             }
         }
+        let capture = CapturePlan::from_expressions(&needs);
+        let shorthands = templates
+            .iter()
+            .map(|t| {
+                t.as_ref().is_ok_and(|t| {
+                    t.expressions()
+                        .any(|e| matches!(e, Expression::Shorthand(_)))
+                })
+            })
+            .collect();
         TriggerPlan {
-            capture: CapturePlan::from_expressions(&needs),
+            body_paths: capture.request_body_paths(),
+            capture,
             templates,
+            shorthands,
         }
     }
 
@@ -65,6 +81,9 @@ impl TriggerPlan {
             .ok_or_else(|| "no such callback in the group".to_owned())?
             .as_ref()
             .map_err(Clone::clone)?;
+        if !self.shorthands.get(index).copied().unwrap_or(true) {
+            return template.evaluate(captured).map_err(|e| e.to_string());
+        }
         let resolved = template.try_map(|expr| {
             Ok::<_, String>(match expr {
                 Expression::Shorthand(name) => shorthand_sources(name)
@@ -251,11 +270,13 @@ impl<G: CallbackGroupType> ApiInput for Trigger<G> {
 
     fn from_extractor(extracted: TriggerExtractor<G>) -> Self {
         let request = &extracted.request;
-        let body = if G::plan().capture.reads_request_body() {
-            let bytes = request.extensions().get::<CapturedBody>().cloned();
-            bytes.and_then(|b| serde_json::from_slice(&b.0).ok())
-        } else {
+        let plan = G::plan();
+        // Only the body's values the templates read are parsed.
+        let body = if plan.body_paths.is_empty() {
             None
+        } else {
+            let bytes = request.extensions().get::<CapturedBody>().cloned();
+            bytes.and_then(|b| plan.body_paths.parse(&b.0).ok())
         };
         Trigger::capture(&ActixRequest { request, body })
     }

@@ -5,7 +5,9 @@
 //!
 //! - `CALLBACKS_SECRET`: the `whsec_…` secret callbacks are signed with (a
 //!   new one is generated and printed when unset);
-//! - `CALLBACKS_DB`: the SQLite file deliveries wait in (`callbacks.db`);
+//! - `CALLBACKS_DB`: where deliveries wait: a SQLite file (`callbacks.db`),
+//!   or a PostgreSQL database (`postgres://user:pass@host:port/db`), which
+//!   several instances of the app share, each on its own `INVOICES_ADDR`;
 //! - `CALLBACKS_ALLOW_LOOPBACK=1`: let callbacks go to 127.0.0.0/8 and ::1
 //!   (off by default: the SSRF guard refuses loopback).
 
@@ -14,7 +16,7 @@ use callback_runtime::delivery::dispatcher::{Dispatcher, Outbox};
 use callback_runtime::delivery::guard::Guard;
 use callback_runtime::delivery::sender::{Sender, SenderConfig};
 use callback_runtime::delivery::signing::{generate_secret, Signer};
-use callback_runtime::delivery::store::SqliteStore;
+use callback_runtime::delivery::store::{PostgresStore, SqliteStore};
 use callback_runtime::send::view::DeliveriesAccess;
 
 #[actix_web::main]
@@ -35,24 +37,59 @@ async fn main() -> std::io::Result<()> {
         guard = guard.allow_loopback();
     }
     let db = std::env::var("CALLBACKS_DB").unwrap_or_else(|_| "callbacks.db".to_owned());
-    let store = SqliteStore::open(&db)
-        .await
-        .unwrap_or_else(|e| fail(format!("CALLBACKS_DB={db}: {e}")));
-    let outbox = Outbox::new(store);
+    let mut postgres = None;
+    let outbox = if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+        let store = PostgresStore::connect(&db)
+            .await
+            .unwrap_or_else(|e| fail(format!("CALLBACKS_DB: {e}")));
+        sqlx::query(examples::invoices::INVOICES_TABLE)
+            .execute(store.pool())
+            .await
+            .unwrap_or_else(|e| fail(format!("creating the invoices table: {e}")));
+        postgres = Some((store.clone(), store.pool().clone()));
+        Outbox::new(store)
+    } else {
+        let store = SqliteStore::open(&db)
+            .await
+            .unwrap_or_else(|e| fail(format!("CALLBACKS_DB={db}: {e}")));
+        Outbox::new(store)
+    };
     let sender = Sender::new(guard, signer, SenderConfig::default()).unwrap_or_else(|e| fail(e));
     let dispatcher = Dispatcher::new(outbox.clone(), sender).spawn();
+    // On PostgreSQL, callbacks queued by any instance wake this one's
+    // dispatcher at once (otherwise it looks every second).
+    let pool = postgres.map(|(store, pool)| {
+        let outbox = outbox.clone();
+        actix_web::rt::spawn(async move {
+            if let Ok(mut wakeups) = store.listen().await {
+                while wakeups.recv().await.is_ok() {
+                    outbox.wake();
+                }
+            }
+        });
+        web::Data::new(pool)
+    });
 
     let addr = std::env::var("INVOICES_ADDR").unwrap_or_else(|_| "127.0.0.1:8000".to_owned());
-    println!("Serving the invoices API on http://{addr} (docs at http://{addr}/docs, ReDoc at http://{addr}/redoc, deliveries at http://{addr}/deliveries); deliveries wait in {db}");
+    let waiting = if pool.is_some() {
+        "PostgreSQL"
+    } else {
+        db.as_str()
+    };
+    println!("Serving the invoices API on http://{addr} (docs at http://{addr}/docs, ReDoc at http://{addr}/redoc, deliveries at http://{addr}/deliveries); deliveries wait in {waiting}");
     let outbox = web::Data::new(outbox);
     // A demo on loopback: anyone who can reach it may read the deliveries.
     // A real app puts its own rule here.
     let access = web::Data::new(DeliveriesAccess::allow_all());
     HttpServer::new(move || {
-        App::new()
-            .app_data(outbox.clone())
-            .app_data(access.clone())
-            .service(api.clone())
+        let app = App::new().app_data(outbox.clone()).app_data(access.clone());
+        // On PostgreSQL the handler writes the invoice and queues its
+        // callback in one transaction.
+        let app = match &pool {
+            Some(pool) => app.app_data(pool.clone()),
+            None => app,
+        };
+        app.service(api.clone())
     })
     .bind(&addr)?
     .run()

@@ -18,11 +18,11 @@ use callback_runtime::send::view::DeliveriesAccess;
 
 use crate::support::request;
 
-const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+pub(crate) const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
 
 /// What the scripted receiver answers to one request.
 #[derive(Clone)]
-enum Answer {
+pub(crate) enum Answer {
     Status(u16),
     WithHeader(u16, &'static str, &'static str),
     Hang(Duration),
@@ -30,35 +30,35 @@ enum Answer {
 
 /// One request the receiver got.
 #[derive(Debug, Clone)]
-struct Received {
-    path: String,
-    webhook_id: String,
-    body: String,
-    at: Instant,
-    verified: bool,
+pub(crate) struct Received {
+    pub(crate) path: String,
+    pub(crate) webhook_id: String,
+    pub(crate) body: String,
+    pub(crate) at: Instant,
+    pub(crate) verified: bool,
 }
 
 /// A loopback HTTP server that answers each path from a script (200 once
 /// the script is used up) and records every request.
 #[derive(Clone, Default)]
-struct Receiver {
+pub(crate) struct Receiver {
     scripts: Arc<Mutex<HashMap<String, VecDeque<Answer>>>>,
     received: Arc<Mutex<Vec<Received>>>,
 }
 
 impl Receiver {
-    fn script(&self, path: &str, answers: impl IntoIterator<Item = Answer>) {
+    pub(crate) fn script(&self, path: &str, answers: impl IntoIterator<Item = Answer>) {
         self.scripts
             .lock()
             .unwrap()
             .insert(path.to_owned(), answers.into_iter().collect());
     }
 
-    fn received(&self) -> Vec<Received> {
+    pub(crate) fn received(&self) -> Vec<Received> {
         self.received.lock().unwrap().clone()
     }
 
-    fn on(&self, path: &str) -> Vec<Received> {
+    pub(crate) fn on(&self, path: &str) -> Vec<Received> {
         self.received()
             .into_iter()
             .filter(|r| r.path == path)
@@ -66,7 +66,7 @@ impl Receiver {
     }
 
     /// Serves on an ephemeral loopback port in a thread of its own.
-    fn start(&self) -> SocketAddr {
+    pub(crate) fn start(&self) -> SocketAddr {
         let receiver = self.clone();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -131,11 +131,15 @@ async fn answer(
 
 /// A dispatcher for tests: loopback allowed, short timeouts, a fast
 /// schedule.
-fn dispatcher(outbox: &Outbox, schedule: &[u64]) -> DispatcherHandle {
+pub(crate) fn dispatcher(outbox: &Outbox, schedule: &[u64]) -> DispatcherHandle {
     dispatcher_with(outbox, schedule, 16)
 }
 
-fn dispatcher_with(outbox: &Outbox, schedule: &[u64], workers: usize) -> DispatcherHandle {
+pub(crate) fn dispatcher_with(
+    outbox: &Outbox,
+    schedule: &[u64],
+    workers: usize,
+) -> DispatcherHandle {
     let sender = Sender::new(
         Guard::new().allow_loopback(),
         Signer::new([SECRET]).unwrap(),
@@ -158,7 +162,7 @@ fn dispatcher_with(outbox: &Outbox, schedule: &[u64], workers: usize) -> Dispatc
 }
 
 /// Waits until `done` holds, for at most `limit`.
-async fn eventually(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+pub(crate) async fn eventually(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
     let start = Instant::now();
     while start.elapsed() < limit {
         if done() {
@@ -169,7 +173,7 @@ async fn eventually(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
     done()
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -294,7 +298,7 @@ fn deliveries_view_needs_the_apps_access_rule() {
     assert_eq!(denied.json()["detail"][0]["type"], "forbidden");
 }
 
-fn urlencode(text: &str) -> String {
+pub(crate) fn urlencode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {

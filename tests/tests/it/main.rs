@@ -6,6 +6,7 @@ mod delivery;
 mod document;
 mod fixtures;
 mod http;
+mod postgres;
 mod sending;
 mod support;
 mod ui;
