@@ -58,15 +58,16 @@ async fn main() -> std::io::Result<()> {
     let dispatcher = Dispatcher::new(outbox.clone(), sender).spawn();
     // On PostgreSQL, callbacks queued by any instance wake this one's
     // dispatcher at once (otherwise it looks every second).
+    let mut listener = None;
     let pool = postgres.map(|(store, pool)| {
         let outbox = outbox.clone();
-        actix_web::rt::spawn(async move {
+        listener = Some(actix_web::rt::spawn(async move {
             if let Ok(mut wakeups) = store.listen().await {
                 while wakeups.recv().await.is_ok() {
                     outbox.wake();
                 }
             }
-        });
+        }));
         web::Data::new(pool)
     });
 
@@ -95,6 +96,12 @@ async fn main() -> std::io::Result<()> {
     .run()
     .await?;
     dispatcher.shutdown().await;
+    // Ended while the runtime still runs: the listener's connection is
+    // closed inside it.
+    if let Some(listener) = listener {
+        listener.abort();
+        let _ = listener.await;
+    }
     Ok(())
 }
 

@@ -573,7 +573,8 @@ fn crash_recovery_delivers_every_accepted_callback() {
     let lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
     for line in lines {
         let line = line.unwrap();
-        if let Some(n) = line.strip_prefix("accepted ") {
+        // The test harness prints the child's name before the first line.
+        if let Some((_, n)) = line.split_once("accepted ") {
             accepted.insert(n.parse::<u64>().unwrap());
             if accepted.len() == kill_after {
                 child.kill().expect("SIGKILL the child");

@@ -143,8 +143,9 @@ fn start_instance(url: &str) -> (Child, SocketAddr) {
             .next()
             .expect("the instance prints its address")
             .unwrap();
-        if let Some(addr) = line.strip_prefix("listening ") {
-            break addr.parse().unwrap();
+        // The test harness prints the test's name on the same line.
+        if let Some((_, addr)) = line.split_once("listening ") {
+            break addr.trim().parse().unwrap();
         }
     };
     // Keep reading its output so it never blocks on a full pipe.
