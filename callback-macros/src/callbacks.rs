@@ -226,6 +226,14 @@ impl Group {
             Kind::Callbacks => quote!(Callback),
             Kind::Webhooks => quote!(Webhook),
         };
+        // The markers name the declared body and response types in their
+        // `Callback` impls, so they are no more visible than those types
+        // can be: the module's own visibility, or its parent's for a
+        // private module (where `use super::*` finds the types).
+        let marker_vis = match vis {
+            syn::Visibility::Inherited => quote!(pub(super)),
+            other => quote!(#other),
+        };
         let markers = self.callbacks.iter().enumerate().map(|(index, c)| {
             let docs = c.attrs.iter().filter(|a| a.path().is_ident("doc"));
             let name = &c.name;
@@ -243,7 +251,7 @@ impl Group {
                 #(#docs)*
                 #[allow(non_camel_case_types)]
                 #[derive(Debug, Clone, Copy)]
-                pub struct #name;
+                #marker_vis struct #name;
 
                 impl #name {
                     #[doc = #url_doc]

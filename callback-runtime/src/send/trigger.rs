@@ -117,12 +117,14 @@ fn shorthand_sources(name: &str) -> impl Iterator<Item = Source> {
 /// in this request or hours later.
 ///
 /// ```
-/// # use callback_runtime::{callbacks, post, send::Trigger};
+/// # use callback_runtime::{callbacks, post};
 /// # use actix_web::web;
 /// # #[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
-/// # struct Paid { id: u32 }
+/// # pub struct Paid { id: u32 }
 /// # #[derive(serde::Deserialize, schemars::JsonSchema)]
-/// # struct Invoice { id: u32 }
+/// # pub struct Invoice { id: u32 }
+/// # #[derive(serde::Deserialize, schemars::JsonSchema)]
+/// # pub struct Notify { callback_url: String }
 /// #[callbacks]
 /// mod payment_callbacks {
 ///     use super::*;
@@ -133,13 +135,18 @@ fn shorthand_sources(name: &str) -> impl Iterator<Item = Source> {
 ///
 /// /// Create an invoice.
 /// #[post("/invoices", callbacks = payment_callbacks)]
-/// async fn create(invoice: web::Json<Invoice>, trigger: payment_callbacks::Trigger) -> String {
+/// async fn create(
+///     invoice: web::Json<Invoice>,
+///     query: web::Query<Notify>,
+///     trigger: payment_callbacks::Trigger,
+/// ) -> String {
 ///     // Store it with the invoice; when the payment arrives:
 ///     let stored = serde_json::to_string(&trigger).unwrap();
 ///     let trigger: payment_callbacks::Trigger = serde_json::from_str(&stored).unwrap();
 ///     let request = trigger.callback(payment_callbacks::paid, &Paid { id: invoice.id });
 ///     request.url().unwrap_or_default().to_owned()
 /// }
+/// # fn main() {}
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(transparent)]
