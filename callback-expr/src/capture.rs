@@ -139,15 +139,16 @@ impl CapturePlan {
         self.needs.is_empty()
     }
 
-    /// The paths into the request body that the plan reads, to parse only
-    /// those ([`BodyPaths::parse`](crate::BodyPaths::parse)) for
-    /// [`RequestView::body`].
+    /// The paths into the request body that the plan reads, so that a
+    /// [`RequestView`] can parse only those values
+    /// ([`BodyPaths::extract`](crate::BodyPaths::extract)) and serve them
+    /// from [`RequestView::body_at`].
     ///
     /// ```
     /// use callback_expr::{CapturePlan, Template};
     /// let t = Template::parse("{$request.query.to}/{$request.body#/id}").unwrap();
-    /// let kept = CapturePlan::new([&t]).request_body_paths().parse(br#"{"id": 3, "lines": [1, 2]}"#).unwrap();
-    /// assert_eq!(kept, serde_json::json!({"id": 3}));
+    /// let values = CapturePlan::new([&t]).request_body_paths().extract(br#"{"id": 3, "lines": [1, 2]}"#).unwrap();
+    /// assert_eq!(values, [Some(serde_json::json!(3))]);
     /// ```
     pub fn request_body_paths(&self) -> crate::BodyPaths {
         crate::BodyPaths::new(self.needs.iter().filter_map(|n| match n {
@@ -234,9 +235,7 @@ impl CapturePlan {
                     Expression::Request(Source::Path(name)) => request
                         .path_param(name)
                         .map(|v| Value::String(v.to_owned())),
-                    Expression::Request(Source::Body(pointer)) => {
-                        request.body().and_then(|b| pointer.lookup(b)).cloned()
-                    }
+                    Expression::Request(Source::Body(pointer)) => request.body_at(pointer),
                     Expression::StatusCode | Expression::Response(_) => return Slot::Pending,
                     Expression::Shorthand(_) => None,
                 };

@@ -267,7 +267,11 @@ impl Place {
     /// The place after writing `url_text` as part of the URL.
     fn after(self, url_text: &str) -> Place {
         match self {
-            Place::Start | Place::Path if url_text.contains(['?', '#']) => Place::Query,
+            // A byte scan: the char-pattern search is several times slower
+            // on the request path.
+            Place::Start | Place::Path if url_text.bytes().any(|b| b == b'?' || b == b'#') => {
+                Place::Query
+            }
             Place::Start => Place::Path,
             other => other,
         }

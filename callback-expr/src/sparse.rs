@@ -1,60 +1,64 @@
-//! Reading only the parts of a JSON body that a set of pointers reaches.
+//! Reading only the values of a JSON body that a set of pointers reaches.
 //!
 //! Capturing `$request.body#/id` needs one value of the body. Parsing the
 //! whole body into a `serde_json::Value` builds every string, number, array
 //! and object of it, most of which the callbacks never read; [`BodyPaths`]
-//! walks the body once and keeps only the values at its pointers (and the
-//! objects and arrays on the way to them), skipping the rest without
-//! allocating.
+//! walks the body once, keeps the values at its pointers, and skips the
+//! rest without building anything.
 
 use std::fmt;
 
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::JsonPointer;
 
-/// The paths into a JSON body that a set of pointers reaches, as a tree.
+/// The paths into a JSON body that a list of pointers reaches, as a tree.
 ///
 /// ```
 /// use callback_expr::{BodyPaths, JsonPointer};
 /// use serde_json::json;
 ///
-/// let pointers = ["/id", "/customer/email", "/lines/1/sku"].map(|p| JsonPointer::parse(p).unwrap());
+/// let pointers = ["/id", "/customer/email", "/lines/1/sku", "/missing"].map(|p| JsonPointer::parse(p).unwrap());
 /// let paths = BodyPaths::new(&pointers);
 /// let body = br#"{"id": 7, "note": "a long text", "customer": {"email": "a@b.c", "name": "Ada"},
 ///                 "lines": [{"sku": "tea"}, {"sku": "cake", "qty": 2}, {"sku": "jam"}]}"#;
-/// let kept = paths.parse(body).unwrap();
-/// assert_eq!(kept, json!({"id": 7, "customer": {"email": "a@b.c"}, "lines": [null, {"sku": "cake"}]}));
-/// for p in &pointers {
-///     let full: serde_json::Value = serde_json::from_slice(body).unwrap();
-///     assert_eq!(p.lookup(&kept), p.lookup(&full));
-/// }
+/// let values = paths.extract(body).unwrap();
+/// assert_eq!(values, [Some(json!(7)), Some(json!("a@b.c")), Some(json!("cake")), None]);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct BodyPaths {
     root: Option<Node>,
+    pointers: Vec<JsonPointer>,
 }
 
 /// One level of the tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Node {
-    /// A pointer ends here: keep the whole value.
-    Whole,
-    /// Keep these members (or elements, by index), nothing else.
+    /// Pointer number `.0` ends here: keep the whole value.
+    Whole(usize),
+    /// Go on into these members (or elements, by index), nothing else.
     Children(Vec<(String, Node)>),
 }
 
 impl BodyPaths {
-    /// The paths of `pointers`; a pointer under another one adds nothing.
+    /// The paths of `pointers`, in order. A pointer under another one is
+    /// looked up in its ancestor's value.
     pub fn new<'p>(pointers: impl IntoIterator<Item = &'p JsonPointer>) -> Self {
+        let pointers: Vec<JsonPointer> = pointers.into_iter().cloned().collect();
         let mut root: Option<Node> = None;
-        for pointer in pointers {
+        for (slot, pointer) in pointers.iter().enumerate() {
             let node = root.get_or_insert_with(|| Node::Children(Vec::new()));
-            insert(node, pointer.tokens());
+            insert(node, pointer.tokens(), slot);
         }
-        BodyPaths { root }
+        BodyPaths { root, pointers }
+    }
+
+    /// The pointers, in the order [`BodyPaths::extract`] returns their
+    /// values.
+    pub fn pointers(&self) -> &[JsonPointer] {
+        &self.pointers
     }
 
     /// True when no pointer reads the body.
@@ -62,28 +66,51 @@ impl BodyPaths {
         self.root.is_none()
     }
 
-    /// Parses `bytes` as JSON, keeping only the values the pointers reach:
-    /// objects keep only the members on a path, arrays the elements up to
-    /// the last index on a path (`null` before it where no path goes).
-    /// Malformed JSON is an error, as with a full parse.
-    pub fn parse(&self, bytes: &[u8]) -> Result<Value, serde_json::Error> {
-        let Some(root) = &self.root else {
-            // Nothing is read: check the syntax only.
-            let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-            IgnoredAny::deserialize(&mut deserializer)?;
-            deserializer.end()?;
-            return Ok(Value::Null);
-        };
+    /// Parses `bytes` as JSON and returns the value at each pointer (`None`
+    /// where the body has nothing there). Malformed JSON is an error, as
+    /// with a full parse.
+    pub fn extract(&self, bytes: &[u8]) -> Result<Vec<Option<Value>>, serde_json::Error> {
+        let mut values = vec![None; self.pointers.len()];
         let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-        let value = Seed(root).deserialize(&mut deserializer)?;
+        match &self.root {
+            Some(root) => Seed {
+                node: root,
+                values: &mut values,
+            }
+            .deserialize(&mut deserializer)?,
+            None => {
+                IgnoredAny::deserialize(&mut deserializer)?;
+            }
+        }
         deserializer.end()?;
-        Ok(value)
+        // A pointer under another one reads its ancestor's value.
+        for (slot, pointer) in self.pointers.iter().enumerate() {
+            if values[slot].is_some() {
+                continue;
+            }
+            let ancestor = self
+                .pointers
+                .iter()
+                .enumerate()
+                .find(|(other, p)| *other != slot && pointer.tokens().starts_with(p.tokens()));
+            if let Some((other, p)) = ancestor {
+                values[slot] = values[other]
+                    .as_ref()
+                    .and_then(|v| {
+                        crate::pointer::lookup_tokens(&pointer.tokens()[p.tokens().len()..], v)
+                    })
+                    .cloned();
+            }
+        }
+        Ok(values)
     }
 }
 
-fn insert(node: &mut Node, tokens: &[String]) {
+fn insert(node: &mut Node, tokens: &[String], slot: usize) {
     let Some((first, rest)) = tokens.split_first() else {
-        *node = Node::Whole;
+        if matches!(node, Node::Children(_)) {
+            *node = Node::Whole(slot);
+        }
         return;
     };
     let Node::Children(children) = node else {
@@ -96,7 +123,7 @@ fn insert(node: &mut Node, tokens: &[String]) {
             children.len() - 1
         }
     };
-    insert(&mut children[index].1, rest);
+    insert(&mut children[index].1, rest, slot);
 }
 
 /// An array index as a JSON pointer writes it (no leading zeros).
@@ -107,95 +134,102 @@ fn index(token: &str) -> Option<usize> {
     token.parse().ok()
 }
 
-struct Seed<'n>(&'n Node);
+struct Seed<'n, 'v> {
+    node: &'n Node,
+    values: &'v mut [Option<Value>],
+}
 
-impl<'de> DeserializeSeed<'de> for Seed<'_> {
-    type Value = Value;
+impl<'de> DeserializeSeed<'de> for Seed<'_, '_> {
+    type Value = ();
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
-        match self.0 {
-            Node::Whole => Value::deserialize(deserializer),
-            Node::Children(children) => deserializer.deserialize_any(Pruning(children)),
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        match self.node {
+            Node::Whole(slot) => {
+                self.values[*slot] = Some(Value::deserialize(deserializer)?);
+                Ok(())
+            }
+            Node::Children(children) => deserializer.deserialize_any(Pruning {
+                children,
+                values: self.values,
+            }),
         }
     }
 }
 
-/// Visits a value on a path: recurses into the members and elements on the
+/// Visits a value on a path: goes into the members and elements on the
 /// path, skips the others.
-struct Pruning<'n>(&'n [(String, Node)]);
+struct Pruning<'n, 'v> {
+    children: &'n [(String, Node)],
+    values: &'v mut [Option<Value>],
+}
 
-impl<'de> Visitor<'de> for Pruning<'_> {
-    type Value = Value;
+impl<'de> Visitor<'de> for Pruning<'_, '_> {
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON value")
     }
 
-    // A scalar where the path goes on: nothing there to keep.
-    fn visit_bool<E>(self, _: bool) -> Result<Value, E> {
-        Ok(Value::Null)
+    // A scalar where the path goes on: nothing there.
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
     }
 
-    fn visit_i64<E>(self, _: i64) -> Result<Value, E> {
-        Ok(Value::Null)
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
     }
 
-    fn visit_u64<E>(self, _: u64) -> Result<Value, E> {
-        Ok(Value::Null)
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
     }
 
-    fn visit_f64<E>(self, _: f64) -> Result<Value, E> {
-        Ok(Value::Null)
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
     }
 
-    fn visit_str<E>(self, _: &str) -> Result<Value, E> {
-        Ok(Value::Null)
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
     }
 
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut kept = Map::new();
-        while let Some(found) = map.next_key_seed(Key(self.0))? {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(found) = map.next_key_seed(Key(self.children))? {
             match found {
-                Some((key, node)) => {
-                    let value = map.next_value_seed(Seed(node))?;
-                    kept.insert(key.clone(), value);
-                }
+                Some(node) => map.next_value_seed(Seed {
+                    node,
+                    values: &mut *self.values,
+                })?,
                 None => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
         }
-        Ok(Value::Object(kept))
+        Ok(())
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let last = self.0.iter().filter_map(|(key, _)| index(key)).max();
-        let mut kept = Vec::new();
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let mut position = 0;
         loop {
             let on_path = self
-                .0
+                .children
                 .iter()
                 .find(|(key, _)| index(key) == Some(position))
                 .map(|(_, node)| node);
             let more = match on_path {
-                Some(node) => seq.next_element_seed(Seed(node))?.map(|v| kept.push(v)),
-                None => seq.next_element::<IgnoredAny>()?.map(|_| {
-                    if last.is_some_and(|last| position < last) {
-                        kept.push(Value::Null);
-                    }
-                }),
+                Some(node) => seq.next_element_seed(Seed {
+                    node,
+                    values: &mut *self.values,
+                })?,
+                None => seq.next_element::<IgnoredAny>()?.map(drop),
             };
             if more.is_none() {
-                break;
+                return Ok(());
             }
             position += 1;
         }
-        Ok(Value::Array(kept))
     }
 }
 
@@ -204,7 +238,7 @@ impl<'de> Visitor<'de> for Pruning<'_> {
 struct Key<'n>(&'n [(String, Node)]);
 
 impl<'de, 'n> DeserializeSeed<'de> for Key<'n> {
-    type Value = Option<(&'n String, &'n Node)>;
+    type Value = Option<&'n Node>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         deserializer.deserialize_str(self)
@@ -212,7 +246,7 @@ impl<'de, 'n> DeserializeSeed<'de> for Key<'n> {
 }
 
 impl<'de, 'n> Visitor<'de> for Key<'n> {
-    type Value = Option<(&'n String, &'n Node)>;
+    type Value = Option<&'n Node>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an object key")
@@ -223,7 +257,7 @@ impl<'de, 'n> Visitor<'de> for Key<'n> {
             .0
             .iter()
             .find(|(name, _)| name == key)
-            .map(|(name, node)| (name, node)))
+            .map(|(_, node)| node))
     }
 }
 
@@ -232,36 +266,39 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn paths(pointers: &[&str]) -> BodyPaths {
+    fn extract(pointers: &[&str], body: &[u8]) -> Vec<Option<Value>> {
         let pointers: Vec<JsonPointer> = pointers
             .iter()
             .map(|p| JsonPointer::parse(p).unwrap())
             .collect();
-        BodyPaths::new(&pointers)
+        let values = BodyPaths::new(&pointers).extract(body).unwrap();
+        // The same as looking each pointer up in the whole parsed body.
+        let full: Value = serde_json::from_slice(body).unwrap();
+        let expected: Vec<Option<Value>> =
+            pointers.iter().map(|p| p.lookup(&full).cloned()).collect();
+        assert_eq!(values, expected);
+        values
     }
 
     #[test]
-    fn keeps_only_the_paths() {
+    fn keeps_the_values_at_the_pointers() {
         let body = br#"{"a": {"b": [1, {"c": "x", "d": "y"}], "e": true}, "f": "skip \u00e9"}"#;
+        assert_eq!(extract(&["/a/b/1/c"], body), [Some(json!("x"))]);
         assert_eq!(
-            paths(&["/a/b/1/c"]).parse(body).unwrap(),
-            json!({"a": {"b": [null, {"c": "x"}]}})
+            extract(&["/a", "/a/b/0"], body),
+            [
+                Some(json!({"b": [1, {"c": "x", "d": "y"}], "e": true})),
+                Some(json!(1))
+            ]
+        );
+        assert_eq!(extract(&["/a/b/0", "/a"], body)[0], Some(json!(1)));
+        assert_eq!(
+            extract(&[""], body)[0],
+            Some(serde_json::from_slice(body).unwrap())
         );
         assert_eq!(
-            paths(&["/a", "/a/b"]).parse(body).unwrap(),
-            json!({"a": {"b": [1, {"c": "x", "d": "y"}], "e": true}})
-        );
-        assert_eq!(
-            paths(&[""]).parse(body).unwrap(),
-            serde_json::from_slice::<Value>(body).unwrap()
-        );
-        assert_eq!(
-            paths(&["/missing", "/f/deeper"]).parse(body).unwrap(),
-            json!({"f": null})
-        );
-        assert_eq!(
-            paths(&["/a/b/01"]).parse(body).unwrap(),
-            json!({"a": {"b": []}})
+            extract(&["/missing", "/f/deeper", "/a/b/01", "/a/b/9"], body),
+            [None, None, None, None]
         );
     }
 
@@ -269,25 +306,23 @@ mod tests {
     fn escaped_keys_match_their_unescaped_tokens() {
         let body = br#"{"a/b": {"m~n": 1}, "a\/b2": 2}"#;
         assert_eq!(
-            paths(&["/a~1b/m~0n", "/a~1b2"]).parse(body).unwrap(),
-            json!({"a/b": {"m~n": 1}, "a/b2": 2})
+            extract(&["/a~1b/m~0n", "/a~1b2"], body),
+            [Some(json!(1)), Some(json!(2))]
         );
     }
 
     #[test]
     fn malformed_json_is_an_error_even_where_nothing_is_kept() {
+        let id = [JsonPointer::parse("/id").unwrap()];
         for body in [
             &br#"{"id": 1,}"#[..],
             br#"{"id": 1} trailing"#,
             b"",
             br#"{"x": [1, 2"#,
         ] {
-            assert!(
-                paths(&["/id"]).parse(body).is_err(),
-                "{}",
-                String::from_utf8_lossy(body)
-            );
-            assert!(BodyPaths::default().parse(body).is_err());
+            let text = String::from_utf8_lossy(body);
+            assert!(BodyPaths::new(&id).extract(body).is_err(), "{text}");
+            assert!(BodyPaths::default().extract(body).is_err(), "{text}");
         }
     }
 }

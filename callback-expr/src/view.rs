@@ -46,6 +46,13 @@ pub trait RequestView {
     fn header(&self, name: &str) -> Option<&str>;
     /// The body parsed as JSON, if it is JSON.
     fn body(&self) -> Option<&Value>;
+    /// The value at `pointer` in the body. By default looked up in
+    /// [`RequestView::body`]; a server that parsed only the values the plan
+    /// reads ([`CapturePlan::request_body_paths`](crate::CapturePlan::request_body_paths))
+    /// serves them here instead.
+    fn body_at(&self, pointer: &crate::JsonPointer) -> Option<Value> {
+        self.body().and_then(|b| pointer.lookup(b)).cloned()
+    }
 }
 
 /// The parts of a response that runtime expressions can read

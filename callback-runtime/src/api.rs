@@ -360,11 +360,13 @@ impl ApiService {
 
 impl HttpServiceFactory for ApiService {
     fn register(self, config: &mut AppService) {
+        // The operations first (the request path), then the docs site, then
+        // the 405 answers for the operations' paths.
         for entry in self.entries.iter() {
             entry.clone().register(config);
         }
-        method_fallbacks(&self.entries).register(config);
         self.docs.register(config);
+        method_fallbacks(&self.entries).register(config);
     }
 }
 

@@ -215,7 +215,9 @@ pub struct CaptureBody;
 /// A request as capture reads it.
 struct ActixRequest<'r> {
     request: &'r HttpRequest,
-    body: Option<Value>,
+    /// The body values the plan reads, by its `body_paths`' pointers.
+    body: Vec<Option<Value>>,
+    paths: &'r BodyPaths,
 }
 
 impl RequestView for ActixRequest<'_> {
@@ -246,7 +248,12 @@ impl RequestView for ActixRequest<'_> {
     }
 
     fn body(&self) -> Option<&Value> {
-        self.body.as_ref()
+        None
+    }
+
+    fn body_at(&self, pointer: &callback_expr::JsonPointer) -> Option<Value> {
+        let slot = self.paths.pointers().iter().position(|p| p == pointer)?;
+        self.body.get(slot)?.clone()
     }
 }
 
@@ -280,12 +287,18 @@ impl<G: CallbackGroupType> ApiInput for Trigger<G> {
         let plan = G::plan();
         // Only the body's values the templates read are parsed.
         let body = if plan.body_paths.is_empty() {
-            None
+            Vec::new()
         } else {
             let bytes = request.extensions().get::<CapturedBody>().cloned();
-            bytes.and_then(|b| plan.body_paths.parse(&b.0).ok())
+            bytes
+                .and_then(|b| plan.body_paths.extract(&b.0).ok())
+                .unwrap_or_default()
         };
-        Trigger::capture(&ActixRequest { request, body })
+        Trigger::capture(&ActixRequest {
+            request,
+            body,
+            paths: &plan.body_paths,
+        })
     }
 
     fn describe(_: &mut OperationBuilder<'_>) {}
