@@ -73,6 +73,9 @@ pub struct CpuSample {
     total: u64,
     own: u64,
     live: Vec<(u32, u64)>,
+    /// The CPU time of the PostgreSQL server's processes, when asked for
+    /// (see [`CpuSample::with_postgres`]).
+    postgres: Option<u64>,
 }
 
 impl CpuSample {
@@ -104,7 +107,39 @@ impl CpuSample {
                     (pid, user + system)
                 })
                 .collect(),
+            postgres: None,
         })
+    }
+
+    /// Like [`CpuSample::with_live`], also reading the CPU time of the local
+    /// PostgreSQL server: every process named `postgres`, with the children
+    /// they have waited for (the postmaster's exited backends). Processes
+    /// serving other clients of the server count too.
+    pub fn with_postgres(live: &[u32]) -> Option<Self> {
+        let mut sample = Self::with_live(live)?;
+        sample.postgres = Some(postgres_ticks());
+        Some(sample)
+    }
+
+    /// How many cores the whole machine kept busy on average since `start`.
+    pub fn busy_cores_since(&self, start: &CpuSample) -> f64 {
+        self.cores(start, self.busy.saturating_sub(start.busy) as f64)
+    }
+
+    /// How many cores the live processes `pids` kept busy since `start`.
+    pub fn live_cores_since(&self, start: &CpuSample, pids: &[u32]) -> f64 {
+        let ticks: u64 = pids
+            .iter()
+            .map(|&pid| self.live_ticks(pid).saturating_sub(start.live_ticks(pid)))
+            .sum();
+        self.cores(start, ticks as f64)
+    }
+
+    /// How many cores the PostgreSQL server kept busy since `start`, when
+    /// both samples read it.
+    pub fn postgres_cores_since(&self, start: &CpuSample) -> Option<f64> {
+        let ticks = self.postgres?.saturating_sub(start.postgres?);
+        Some(self.cores(start, ticks as f64))
     }
 
     fn cores(&self, start: &CpuSample, ticks: f64) -> f64 {
@@ -131,8 +166,42 @@ impl CpuSample {
             .iter()
             .map(|&(pid, ticks)| ticks.saturating_sub(start.live_ticks(pid)))
             .sum();
-        self.cores(start, busy.saturating_sub(own + live) as f64)
+        let postgres = self
+            .postgres
+            .zip(start.postgres)
+            .map_or(0, |(end, start)| end.saturating_sub(start));
+        self.cores(start, busy.saturating_sub(own + live + postgres) as f64)
     }
+}
+
+/// The CPU time of every process named `postgres`, with its waited-for
+/// children: a backend that exits is counted in the postmaster's children's
+/// time, so the difference of two readings is what the server spent
+/// between them.
+fn postgres_ticks() -> u64 {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    let mut total = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        if !stat.contains("(postgres)") {
+            continue;
+        }
+        if let Some((user, system, children_user, children_system)) = process_ticks(pid) {
+            total += user + system + children_user + children_system;
+        }
+    }
+    total
 }
 
 /// `utime`, `stime`, `cutime` and `cstime` of `/proc/PID/stat`.

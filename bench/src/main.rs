@@ -11,8 +11,13 @@
 //!
 //! Options: `--rounds N` (alternating rounds of the throughput and delivery
 //! runs) and `--only PART,…` (of `requests,instructions,memory,build,
-//! assembly,fastapi,deliveries`; the report then goes under
+//! assembly,fastapi,deliveries,postgres`; the report then goes under
 //! `target/bench-partial/`).
+//!
+//! PostgreSQL: `CALLBACKS_BENCH_DATABASE_URL`, else
+//! `CALLBACKS_TEST_DATABASE_URL`, names the database; without either the
+//! PostgreSQL measurements (the `-pg` delivery modes and the `postgres`
+//! part: several instances, claim latency) are skipped.
 
 mod app;
 mod chart;
@@ -34,13 +39,15 @@ use std::time::{Duration, Instant};
 use app::Variant;
 use http::Request;
 use machine::{CpuSample, Machine};
-use measure::{assembly, build_time, deliveries, fastapi, instructions, memory, throughput};
+use measure::{
+    assembly, build_time, deliveries, fastapi, instructions, memory, postgres, throughput,
+};
 use results::Results;
 use server::{Pinning, Server};
 use workspace::{Profile, Workspace};
 
 const USAGE: &str = "usage: bench all|smoke [--rounds N] \
-                     [--only requests,instructions,memory,build,assembly,fastapi,deliveries]";
+                     [--only requests,instructions,memory,build,assembly,fastapi,deliveries,postgres]";
 
 const BODY: &str = r#"{"id":"inv-1","title":"Coffee","customer":"Ada","total":12.5}"#;
 const INVOICES_TARGET: &str = "/invoices/?callback_url=https://example.com/cb";
@@ -58,6 +65,7 @@ struct Settings {
     assembly_repeats: usize,
     assembly_profile: Profile,
     deliveries: deliveries::Settings,
+    postgres: postgres::Settings,
 }
 
 impl Settings {
@@ -93,6 +101,19 @@ impl Settings {
                 concurrency: 16,
                 latency_samples: 10_000,
                 noise_limit: 0.1,
+                database: postgres::database_url(),
+            },
+            postgres: postgres::Settings {
+                deliveries: 30_000,
+                instances: vec![1, 2, 3],
+                rounds: 2,
+                workers: 16,
+                batch: 1_000,
+                timeout: Duration::from_secs(600),
+                history: 1_000_000,
+                pending: 5_000,
+                claims: 500,
+                claim_limit: 64,
             },
         }
     }
@@ -129,6 +150,19 @@ impl Settings {
                 concurrency: 16,
                 latency_samples: 200,
                 noise_limit: 0.1,
+                database: postgres::database_url(),
+            },
+            postgres: postgres::Settings {
+                deliveries: 300,
+                instances: vec![1, 2, 3],
+                rounds: 1,
+                workers: 16,
+                batch: 100,
+                timeout: Duration::from_secs(60),
+                history: 10_000,
+                pending: 5_000,
+                claims: 50,
+                claim_limit: 64,
             },
         }
     }
@@ -193,11 +227,33 @@ impl Settings {
                     report::thousands(self.deliveries.latency_samples as f64)
                 ),
             ),
+            (
+                "postgres".to_owned(),
+                format!(
+                    "{} deliveries queued up front (batches of {}) per instances run, \
+                     {} instance(s), {} round(s), {} workers each; {} claims of {} with {} \
+                     pending and then {} delivered rows",
+                    report::thousands(self.postgres.deliveries as f64),
+                    report::thousands(self.postgres.batch as f64),
+                    self.postgres
+                        .instances
+                        .iter()
+                        .map(usize::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    self.postgres.rounds,
+                    self.postgres.workers,
+                    self.postgres.claims,
+                    self.postgres.claim_limit,
+                    report::thousands(self.postgres.pending as f64),
+                    report::thousands(self.postgres.history as f64)
+                ),
+            ),
         ]
     }
 }
 
-const PARTS: [&str; 7] = [
+const PARTS: [&str; 8] = [
     "requests",
     "instructions",
     "memory",
@@ -205,6 +261,7 @@ const PARTS: [&str; 7] = [
     "assembly",
     "fastapi",
     "deliveries",
+    "postgres",
 ];
 
 fn main() -> ExitCode {
@@ -216,7 +273,7 @@ fn main() -> ExitCode {
             }
             None => Err("usage: bench serve ours|plain [DOCUMENT]".to_owned()),
         },
-        Some("receive") => deliveries::receive().map_err(|e| e.to_string()),
+        Some("receive") => deliveries::receive(&args[1..]).map_err(|e| e.to_string()),
         Some("deliver") => deliveries::deliver(&args[1..]),
         Some("all") => parse_options(Settings::full(), &args[1..]).and_then(run),
         Some("smoke") => parse_options(Settings::smoke(), &args[1..]).and_then(run),
@@ -410,6 +467,27 @@ fn run(run: Run) -> Result<(), String> {
         );
     }
 
+    let mut postgres_results = Err("not run (`--only` left it out)".to_owned());
+    if wants("postgres") {
+        attempt(
+            "postgres",
+            "PostgreSQL: dispatcher instances on one database, claim latency",
+            &mut || {
+                let url = match &settings.deliveries.database {
+                    Ok(url) => url,
+                    Err(reason) => {
+                        eprintln!("   skipped: {reason}");
+                        postgres_results = Err(format!("skipped: {reason}"));
+                        return Ok(());
+                    }
+                };
+                let measured = postgres::measure(&settings.postgres, url);
+                postgres_results = measured.clone().map_err(|e| format!("failed: {e}"));
+                measured.map(drop)
+            },
+        );
+    }
+
     let mut build = None;
     let mut assembly_results = None;
     if wants("build") || wants("assembly") {
@@ -468,6 +546,7 @@ fn run(run: Run) -> Result<(), String> {
         build,
         assembly: assembly_results,
         deliveries: delivery_results,
+        postgres: postgres_results,
         noise,
         failures: failures.clone(),
         chart: chart_link,

@@ -6,6 +6,7 @@ use crate::measure::build_time::BuildTimes;
 use crate::measure::deliveries::Deliveries;
 use crate::measure::instructions::Count;
 use crate::measure::memory::MemoryGrowth;
+use crate::measure::postgres::Postgres;
 use crate::measure::throughput::Throughput;
 use crate::stats;
 
@@ -27,6 +28,8 @@ pub struct Results {
     pub build: Option<BuildTimes>,
     pub assembly: Option<Vec<Assembly>>,
     pub deliveries: Option<Deliveries>,
+    /// The PostgreSQL part, or why it did not run.
+    pub postgres: Result<Postgres, String>,
     /// Cores kept busy by other processes during each part, on average.
     pub noise: Vec<(String, f64)>,
     /// Parts that failed, with their errors.
@@ -49,6 +52,9 @@ pub const MEMORY_TARGET: f64 = 1.1;
 pub const ASSEMBLY_TARGET_MS: f64 = 1000.0;
 /// Durable deliveries per second over a bare client's, at least.
 pub const DELIVERY_TARGET: f64 = 0.5;
+/// Deliveries per second with 3 dispatcher instances on one PostgreSQL
+/// database over 1 instance's, at least.
+pub const INSTANCES_TARGET: f64 = 2.5;
 
 impl Results {
     pub fn request_ratio(&self) -> Option<f64> {
@@ -100,6 +106,16 @@ impl Results {
             .as_ref()
             .filter(|d| !d.rounds.is_empty())
             .map(Deliveries::ratio)
+    }
+
+    /// Durable on PostgreSQL / bare, the median of the rounds.
+    pub fn postgres_delivery_ratio(&self) -> Option<f64> {
+        self.deliveries.as_ref()?.ratio_of("durable-pg")
+    }
+
+    /// 3 instances / 1 instance, in deliveries per second.
+    pub fn instances_ratio(&self) -> Option<f64> {
+        self.postgres.as_ref().ok()?.scaling()
     }
 
     pub fn memory_ratio(&self, server: &str) -> Option<f64> {
@@ -200,6 +216,20 @@ impl Results {
         verdicts.push(Verdict {
             name: "Delivery throughput, durable SQLite outbox / bare HTTP client",
             target: "≥ 0.5",
+            measured,
+            met,
+        });
+        let (measured, met) = ratio(self.postgres_delivery_ratio(), |v| v >= DELIVERY_TARGET);
+        verdicts.push(Verdict {
+            name: "Delivery throughput, durable PostgreSQL outbox / bare HTTP client",
+            target: "≥ 0.5",
+            measured,
+            met,
+        });
+        let (measured, met) = ratio(self.instances_ratio(), |v| v >= INSTANCES_TARGET);
+        verdicts.push(Verdict {
+            name: "Deliveries per second, 3 dispatcher instances / 1 (one PostgreSQL)",
+            target: "≥ 2.5",
             measured,
             met,
         });

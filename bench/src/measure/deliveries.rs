@@ -20,12 +20,19 @@
 //!     duration of every enqueue call is kept: the latency of queueing with
 //!     the dispatcher busy;
 //!   - `latency`: a fresh `SqliteStore` and no dispatcher; the duration of
-//!     single enqueue calls.
+//!     single enqueue calls;
+//!   - `concurrent`: as `durable`, with 16 producer tasks each queueing its
+//!     share one `Outbox::enqueue` call at a time, as concurrent request
+//!     handlers would;
+//!   - `durable-pg`, `concurrent-pg`, `latency-pg`: the same on a
+//!     `PostgresStore` in a fresh schema, when a database is configured
+//!     (see [`crate::measure::postgres`]).
 //!
-//! Rounds alternate bare and durable, the order rotating, so a slow stretch
-//! of the machine falls on both alike; as for the request benchmarks, a
-//! round during which other processes kept more than `noise_limit` cores
-//! busy is run again (up to three times the rounds in all).
+//! Rounds run every mode once, the order rotating, so a slow stretch of the
+//! machine falls on all alike; as for the request benchmarks, a round
+//! during which other processes kept more than `noise_limit` cores busy is
+//! run again (up to three times the rounds in all). The PostgreSQL server's
+//! CPU time is not counted as other processes' during the rounds.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -40,23 +47,32 @@ use callback_runtime::delivery::dispatcher::{Dispatcher, Outbox};
 use callback_runtime::delivery::guard::Guard;
 use callback_runtime::delivery::sender::{Sender, SenderConfig};
 use callback_runtime::delivery::signing::{generate_secret, Signer, Verifier};
-use callback_runtime::delivery::store::{ListFilter, SqliteStore, Store};
+use callback_runtime::delivery::store::{ListFilter, PostgresStore, SqliteStore, Store};
 use callback_runtime::delivery::{NewDelivery, Status};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 use crate::machine::CpuSample;
+use crate::measure::postgres::Schema;
 use crate::server::{pinned_command, Pinning, Server};
 use crate::stats;
 
 /// The environment variable that hands the signing secret to the children.
-const SECRET_ENV: &str = "BENCH_DELIVERY_SECRET";
+pub(crate) const SECRET_ENV: &str = "BENCH_DELIVERY_SECRET";
+
+/// Producer tasks of the `concurrent` modes.
+pub const PRODUCERS: usize = 16;
+
+/// The modes of a round, SQLite's first; the PostgreSQL ones run when a
+/// database is configured.
+const SQLITE_MODES: [&str; 3] = ["bare", "durable", "concurrent"];
+const POSTGRES_MODES: [&str; 2] = ["durable-pg", "concurrent-pg"];
 
 /// Enqueue calls made before the latency samples, not counted.
 pub const LATENCY_WARMUP: usize = 100;
 
 /// The sizes of a run.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     /// Deliveries per run.
     pub deliveries: u64,
@@ -69,6 +85,9 @@ pub struct Settings {
     /// A round during which other processes kept more cores than this busy
     /// is run again.
     pub noise_limit: f64,
+    /// The PostgreSQL database's URL, or why the PostgreSQL modes are
+    /// skipped.
+    pub database: Result<String, String>,
 }
 
 /// What one sender run measured.
@@ -101,10 +120,13 @@ impl Run {
 #[derive(Debug, Clone)]
 pub struct Round {
     pub bare: Run,
+    /// SQLite, one producer.
     pub durable: Run,
-    /// Which ran first.
-    pub bare_first: bool,
-    /// Cores other processes kept busy during the busier of the two runs.
+    /// The other modes' runs (`concurrent`, `durable-pg`, `concurrent-pg`).
+    pub variants: Vec<Run>,
+    /// The order the modes ran in.
+    pub order: Vec<String>,
+    /// Cores other processes kept busy during the busiest of the runs.
     pub others_cores: f64,
 }
 
@@ -112,6 +134,20 @@ impl Round {
     /// Durable / bare, in deliveries per second.
     pub fn ratio(&self) -> f64 {
         self.durable.per_second() / self.bare.per_second()
+    }
+
+    /// The run of `mode`, if the round had it.
+    pub fn run(&self, mode: &str) -> Option<&Run> {
+        match mode {
+            "bare" => Some(&self.bare),
+            "durable" => Some(&self.durable),
+            _ => self.variants.iter().find(|r| r.mode == mode),
+        }
+    }
+
+    /// `mode` / bare, in deliveries per second.
+    pub fn ratio_of(&self, mode: &str) -> Option<f64> {
+        Some(self.run(mode)?.per_second() / self.bare.per_second())
     }
 }
 
@@ -126,7 +162,7 @@ pub struct Latency {
 }
 
 impl Latency {
-    fn of(nanos: &[u64]) -> Option<Latency> {
+    pub fn of(nanos: &[u64]) -> Option<Latency> {
         let micros: Vec<f64> = nanos.iter().map(|&n| n as f64 / 1e3).collect();
         Some(Latency {
             samples: micros.len(),
@@ -149,6 +185,10 @@ pub struct Deliveries {
     /// Enqueue latency during the durable runs (producer back to back,
     /// dispatcher sending).
     pub busy: Latency,
+    /// The other rows of enqueue latency: store, while what, latency.
+    pub latencies: Vec<(&'static str, &'static str, Latency)>,
+    /// Why the PostgreSQL modes did not run, if they did not.
+    pub postgres_skipped: Option<String>,
     /// Rounds run again because other processes were busy.
     pub discarded: usize,
     /// Accepted rounds that were noisy all the same (the last tries).
@@ -172,9 +212,39 @@ impl Deliveries {
     pub fn durable_per_second(&self) -> Vec<f64> {
         self.rounds.iter().map(|r| r.durable.per_second()).collect()
     }
+
+    /// The median over the rounds of `mode` / bare, if the rounds had it.
+    pub fn ratio_of(&self, mode: &str) -> Option<f64> {
+        let ratios = self.ratios_of(mode);
+        (!ratios.is_empty()).then(|| stats::median(&ratios))
+    }
+
+    pub fn ratios_of(&self, mode: &str) -> Vec<f64> {
+        self.rounds
+            .iter()
+            .filter_map(|r| r.ratio_of(mode))
+            .collect()
+    }
+
+    pub fn per_second(&self, mode: &str) -> Vec<f64> {
+        self.rounds
+            .iter()
+            .filter_map(|r| Some(r.run(mode)?.per_second()))
+            .collect()
+    }
+
+    /// The modes the rounds ran, in the report's order.
+    pub fn modes(&self) -> Vec<&'static str> {
+        SQLITE_MODES
+            .iter()
+            .chain(&POSTGRES_MODES)
+            .copied()
+            .filter(|m| self.rounds.first().is_some_and(|r| r.run(m).is_some()))
+            .collect()
+    }
 }
 
-/// Runs the rounds and the latency run against a fresh receiver.
+/// Runs the rounds and the latency runs against a fresh receiver.
 pub fn measure(
     settings: &Settings,
     pinning: Pinning,
@@ -188,57 +258,71 @@ pub fn measure(
         &[(SECRET_ENV, &secret)],
     )?;
     let dir = scratch.join("deliveries");
+    let mut modes: Vec<&'static str> = SQLITE_MODES.to_vec();
+    let postgres_skipped = match &settings.database {
+        Ok(_) => {
+            modes.extend(POSTGRES_MODES);
+            None
+        }
+        Err(reason) => {
+            eprintln!("    PostgreSQL modes skipped: {reason}");
+            Some(reason.clone())
+        }
+    };
     // A warm-up run: the receiver's first connections and allocations.
     let warmup = Settings {
         deliveries: settings.deliveries.min(1_000),
-        ..*settings
+        ..settings.clone()
     };
     run_sender("bare", &receiver, &warmup, pinning, &dir, &secret)?;
     let mut rounds = Vec::new();
-    let mut busy = Vec::new();
+    let mut enqueued: Vec<(&str, Vec<u64>)> = Vec::new();
     let (mut discarded, mut noisy) = (0, 0);
     let budget = settings.rounds * 3;
     for attempt in 0..budget {
         if rounds.len() == settings.rounds {
             break;
         }
-        let bare_first = attempt % 2 == 0;
-        let order = if bare_first {
-            ["bare", "durable"]
-        } else {
-            ["durable", "bare"]
-        };
+        let mut order = modes.clone();
+        order.rotate_left(attempt % modes.len());
         let mut runs = Vec::new();
         let mut others_cores = 0.0_f64;
-        for mode in order {
-            let before = CpuSample::with_live(&[receiver.pid()]);
+        for mode in &order {
+            let before = CpuSample::with_postgres(&[receiver.pid()]);
             runs.push(run_sender(
                 mode, &receiver, settings, pinning, &dir, &secret,
             )?);
-            let after = CpuSample::with_live(&[receiver.pid()]);
+            let after = CpuSample::with_postgres(&[receiver.pid()]);
             if let (Some(before), Some(after)) = (before, after) {
                 others_cores = others_cores.max(after.others_since(&before));
             }
         }
-        let (bare, durable) = if bare_first {
-            (runs.remove(0), runs.remove(0))
-        } else {
-            let durable = runs.remove(0);
-            (runs.remove(0), durable)
+        let take = |runs: &mut Vec<Run>, mode: &str| {
+            let i = runs
+                .iter()
+                .position(|r| r.mode == mode)
+                .expect("every mode ran");
+            runs.remove(i)
         };
+        let bare = take(&mut runs, "bare");
+        let durable = take(&mut runs, "durable");
         let round = Round {
             bare,
             durable,
-            bare_first,
+            variants: runs,
+            order: order.iter().map(|m| (*m).to_owned()).collect(),
             others_cores,
         };
-        let summary = format!(
-            "bare {:.0}, durable {:.0} deliveries/s (queued in {:.2} s); durable / bare {:.3}",
-            round.bare.per_second(),
-            round.durable.per_second(),
-            round.durable.queued_seconds,
-            round.ratio()
-        );
+        let mut summary = format!("bare {:.0}", round.bare.per_second());
+        for mode in &modes[1..] {
+            let run = round.run(mode).expect("every mode ran");
+            summary += &format!(
+                ", {mode} {:.0} ({:.3})",
+                run.per_second(),
+                round.ratio_of(mode).unwrap_or_default()
+            );
+        }
+        summary += " deliveries/s (/ bare)";
         let quiet = others_cores <= settings.noise_limit;
         let retries_left = budget - attempt > settings.rounds - rounds.len();
         if !quiet && retries_left {
@@ -255,28 +339,68 @@ pub fn measure(
             settings.rounds,
             if quiet { "" } else { " (noisy, kept)" }
         );
-        busy.extend_from_slice(&round.durable.enqueue_ns);
+        for mode in &modes[1..] {
+            let run = round.run(mode).expect("every mode ran");
+            match enqueued.iter_mut().find(|(m, _)| m == mode) {
+                Some((_, ns)) => ns.extend_from_slice(&run.enqueue_ns),
+                None => enqueued.push((mode, run.enqueue_ns.clone())),
+            }
+        }
         rounds.push(round);
     }
     let latency = run_sender("latency", &receiver, settings, pinning, &dir, &secret)?;
-    let _ = std::fs::remove_dir_all(&dir);
     let idle = Latency::of(&latency.enqueue_ns).ok_or("no latency samples")?;
-    let busy = Latency::of(&busy).ok_or("no enqueue samples from the durable runs")?;
+    let busy_of = |mode: &str| {
+        let ns = enqueued
+            .iter()
+            .find(|(m, _)| *m == mode)
+            .map(|(_, ns)| ns)?;
+        Latency::of(ns)
+    };
+    let busy = busy_of("durable").ok_or("no enqueue samples from the durable runs")?;
     eprintln!(
         "    enqueue latency: idle p50 {:.0} µs, p99 {:.0} µs, p99.9 {:.0} µs; \
          dispatcher running p50 {:.0} µs, p99 {:.0} µs, p99.9 {:.0} µs",
         idle.p50_us, idle.p99_us, idle.p999_us, busy.p50_us, busy.p99_us, busy.p999_us
     );
+    let mut latencies = Vec::new();
+    if let Some(l) = busy_of("concurrent") {
+        latencies.push(("SQLite", CONCURRENT_WHILE, l));
+    }
+    if postgres_skipped.is_none() {
+        let latency = run_sender("latency-pg", &receiver, settings, pinning, &dir, &secret)?;
+        let idle = Latency::of(&latency.enqueue_ns).ok_or("no latency samples")?;
+        latencies.push(("PostgreSQL", IDLE_WHILE, idle));
+        for (mode, label) in [
+            ("durable-pg", BUSY_WHILE),
+            ("concurrent-pg", CONCURRENT_WHILE),
+        ] {
+            if let Some(l) = busy_of(mode) {
+                latencies.push(("PostgreSQL", label, l));
+            }
+        }
+        eprintln!(
+            "    PostgreSQL enqueue latency: idle p50 {:.0} µs, p99 {:.0} µs",
+            idle.p50_us, idle.p99_us
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
     Ok(Deliveries {
         deliveries: settings.deliveries,
         concurrency: settings.concurrency,
         rounds,
         idle,
         busy,
+        latencies,
+        postgres_skipped,
         discarded,
         noisy,
     })
 }
+
+pub const IDLE_WHILE: &str = "no dispatcher running";
+pub const BUSY_WHILE: &str = "dispatcher sending, one producer (durable runs)";
+pub const CONCURRENT_WHILE: &str = "dispatcher sending, 16 producers (concurrent runs)";
 
 /// Runs one sender child and checks what it reports.
 fn run_sender(
@@ -289,10 +413,22 @@ fn run_sender(
 ) -> Result<Run, String> {
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
-    let count = if mode == "latency" {
+    let latency = mode.starts_with("latency");
+    let count = if latency {
         settings.latency_samples as u64
     } else {
         settings.deliveries
+    };
+    // The PostgreSQL modes work in a fresh schema, dropped after the run.
+    let schema = if mode.ends_with("-pg") {
+        let url = settings.database.as_ref().map_err(Clone::clone)?;
+        Some(Schema::create(url, "deliveries")?)
+    } else {
+        None
+    };
+    let db = match &schema {
+        Some(schema) => schema.url.clone().into(),
+        None => dir.join("deliveries.db").into_os_string(),
     };
     let exe = std::env::current_exe().map_err(|e| format!("locating the harness: {e}"))?;
     let output = pinned_command(pinning.load, exe)
@@ -301,12 +437,13 @@ fn run_sender(
         .arg(receiver.addr.to_string())
         .arg(count.to_string())
         .arg(settings.concurrency.to_string())
-        .arg(dir.join("deliveries.db"))
+        .arg(db)
         .env(SECRET_ENV, secret)
         .stdin(Stdio::null())
         .stderr(Stdio::inherit())
         .output()
         .map_err(|e| format!("starting the {mode} sender: {e}"))?;
+    drop(schema);
     if !output.status.success() {
         return Err(format!("the {mode} sender exited with {}", output.status));
     }
@@ -320,15 +457,15 @@ fn run_sender(
             run.unverified
         ));
     }
-    if mode != "latency" && run.received != count {
+    if !latency && run.received != count {
         return Err(format!(
             "{mode}: the receiver counted {} requests for {count} deliveries",
             run.received
         ));
     }
-    if mode == "durable" && run.delivered != count {
+    if mode != "bare" && !latency && run.delivered != count {
         return Err(format!(
-            "durable: the store shows {} of {count} deliveries delivered",
+            "{mode}: the store shows {} of {count} deliveries delivered",
             run.delivered
         ));
     }
@@ -343,17 +480,25 @@ struct Counts {
     received: watch::Sender<u64>,
     unverified: AtomicU64,
     verifier: Verifier,
+    /// The `webhook-id`s seen, when the receiver tracks them (then
+    /// `received` counts distinct ids and `duplicates` the others).
+    ids: Option<std::sync::Mutex<std::collections::HashSet<String>>>,
+    duplicates: AtomicU64,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
-struct Seen {
-    received: u64,
-    unverified: u64,
+pub(crate) struct Seen {
+    pub received: u64,
+    pub unverified: u64,
+    #[serde(default)]
+    pub duplicates: u64,
 }
 
 /// Runs the receiver on an ephemeral port of 127.0.0.1 with one worker and
-/// prints `listening ADDR`. Runs until killed.
-pub fn receive() -> std::io::Result<()> {
+/// prints `listening ADDR`. Runs until killed. With `ids` as its argument
+/// it keeps every `webhook-id`, counts distinct ones as received and the
+/// others as duplicates.
+pub fn receive(args: &[String]) -> std::io::Result<()> {
     use std::io::Write;
 
     let secret = std::env::var(SECRET_ENV)
@@ -365,6 +510,8 @@ pub fn receive() -> std::io::Result<()> {
         received: watch::Sender::new(0),
         unverified: AtomicU64::new(0),
         verifier,
+        ids: (args.first().map(String::as_str) == Some("ids")).then(Default::default),
+        duplicates: AtomicU64::new(0),
     });
     actix_web::rt::System::new().block_on(async move {
         let server = HttpServer::new(move || {
@@ -398,6 +545,16 @@ async fn delivery(
     {
         counts.unverified.fetch_add(1, Ordering::Relaxed);
     }
+    if let Some(ids) = &counts.ids {
+        let id = header("webhook-id").unwrap_or_default().to_owned();
+        let fresh = ids.lock().expect("never poisoned").insert(id);
+        if !fresh {
+            counts.duplicates.fetch_add(1, Ordering::Relaxed);
+            return HttpResponse::Ok()
+                .content_type("application/json")
+                .body(r#"{"ok":true}"#);
+        }
+    }
     counts.received.send_modify(|n| *n += 1);
     HttpResponse::Ok()
         .content_type("application/json")
@@ -412,15 +569,22 @@ async fn wait(target: web::Path<u64>, counts: web::Data<Counts>) -> web::Json<Se
     web::Json(Seen {
         received: seen,
         unverified: counts.unverified.load(Ordering::Relaxed),
+        duplicates: counts.duplicates.load(Ordering::Relaxed),
     })
 }
 
 // ---------------------------------------------------------------------------
-// The senders: `bench deliver bare|durable|latency ADDR COUNT CONCURRENCY DB`.
+// The senders: `bench deliver MODE ADDR COUNT CONCURRENCY DB`, DB a file
+// for SQLite, a URL for PostgreSQL (the `-pg` modes).
 
 /// Runs one sender and prints its [`Run`] as one JSON line.
 pub fn deliver(args: &[String]) -> Result<(), String> {
-    const USAGE: &str = "usage: bench deliver bare|durable|latency ADDR COUNT CONCURRENCY DB";
+    const USAGE: &str = "usage: bench deliver bare|durable|concurrent|latency[-pg] \
+                         ADDR COUNT CONCURRENCY DB\n       \
+                         bench deliver pg-instance URL WORKERS";
+    if args.first().map(String::as_str) == Some("pg-instance") {
+        return crate::measure::postgres::instance(&args[1..]);
+    }
     let [mode, addr, count, concurrency, db] = args else {
         return Err(USAGE.to_owned());
     };
@@ -446,16 +610,40 @@ pub fn deliver(args: &[String]) -> Result<(), String> {
     let run = runtime.block_on(async {
         match mode.as_str() {
             "bare" => sender.bare().await,
-            "durable" => sender.durable(Path::new(db)).await,
-            "latency" => sender.latency(Path::new(db)).await,
+            "durable" => sender.durable(open(mode, db).await?, 1).await,
+            "concurrent" => sender.durable(open(mode, db).await?, PRODUCERS).await,
+            "latency" => sender.latency(open(mode, db).await?).await,
+            "durable-pg" => sender.durable(open(mode, db).await?, 1).await,
+            "concurrent-pg" => sender.durable(open(mode, db).await?, PRODUCERS).await,
+            "latency-pg" => sender.latency(open(mode, db).await?).await,
             _ => Err(USAGE.to_owned()),
         }
+        .map(|mut run| {
+            run.mode.clone_from(mode);
+            run
+        })
     })?;
     println!(
         "{}",
         serde_json::to_string(&run).map_err(|e| e.to_string())?
     );
     Ok(())
+}
+
+/// An outbox over a fresh store: `db` is a SQLite file, or for the `-pg`
+/// modes the URL of a fresh PostgreSQL schema.
+async fn open(mode: &str, db: &str) -> Result<Outbox, String> {
+    if mode.ends_with("-pg") {
+        let store = PostgresStore::connect(db)
+            .await
+            .map_err(|e| format!("connecting to PostgreSQL: {e}"))?;
+        Ok(Outbox::new(store))
+    } else {
+        let store = SqliteStore::open(Path::new(db))
+            .await
+            .map_err(|e| format!("opening {db}: {e}"))?;
+        Ok(Outbox::new(store))
+    }
 }
 
 struct Senders {
@@ -561,11 +749,9 @@ impl Senders {
         })
     }
 
-    async fn durable(&self, db: &Path) -> Result<Run, String> {
-        let store = SqliteStore::open(db)
-            .await
-            .map_err(|e| format!("opening {}: {e}", db.display()))?;
-        let outbox = Outbox::new(store);
+    /// Queues the deliveries with `producers` tasks (one: back to back in
+    /// this one) while a dispatcher sends them.
+    async fn durable(&self, outbox: Outbox, producers: usize) -> Result<Run, String> {
         let sender = Sender::new(
             Guard::new().allow_loopback(),
             self.signer.clone(),
@@ -591,14 +777,42 @@ impl Senders {
         });
         let mut enqueue_ns = Vec::with_capacity(self.count as usize);
         let started = Instant::now();
-        for i in 0..self.count {
-            let delivery = self.delivery(&callback_url, i);
-            let clock = Instant::now();
-            outbox
-                .enqueue(delivery)
-                .await
-                .map_err(|e| format!("enqueue: {e}"))?;
-            enqueue_ns.push(clock.elapsed().as_nanos() as u64);
+        if producers <= 1 {
+            for i in 0..self.count {
+                let delivery = self.delivery(&callback_url, i);
+                let clock = Instant::now();
+                outbox
+                    .enqueue(delivery)
+                    .await
+                    .map_err(|e| format!("enqueue: {e}"))?;
+                enqueue_ns.push(clock.elapsed().as_nanos() as u64);
+            }
+        } else {
+            // As concurrent request handlers would: each producer queues
+            // its share, one call per delivery.
+            let mut tasks = tokio::task::JoinSet::new();
+            for producer in 0..producers as u64 {
+                let outbox = outbox.clone();
+                let share: Vec<NewDelivery> = (producer..self.count)
+                    .step_by(producers)
+                    .map(|i| self.delivery(&callback_url, i))
+                    .collect();
+                tasks.spawn(async move {
+                    let mut nanos = Vec::with_capacity(share.len());
+                    for delivery in share {
+                        let clock = Instant::now();
+                        outbox
+                            .enqueue(delivery)
+                            .await
+                            .map_err(|e| format!("enqueue: {e}"))?;
+                        nanos.push(clock.elapsed().as_nanos() as u64);
+                    }
+                    Ok::<_, String>(nanos)
+                });
+            }
+            while let Some(result) = tasks.join_next().await {
+                enqueue_ns.extend(result.map_err(|e| format!("a producer failed: {e}"))??);
+            }
         }
         let queued_seconds = started.elapsed().as_secs_f64();
         let (done, answer) = received
@@ -624,11 +838,7 @@ impl Senders {
         })
     }
 
-    async fn latency(&self, db: &Path) -> Result<Run, String> {
-        let store = SqliteStore::open(db)
-            .await
-            .map_err(|e| format!("opening {}: {e}", db.display()))?;
-        let outbox = Outbox::new(store);
+    async fn latency(&self, outbox: Outbox) -> Result<Run, String> {
         let callback_url = self.callback_url();
         for i in 0..LATENCY_WARMUP as u64 {
             outbox
@@ -661,14 +871,14 @@ impl Senders {
 }
 
 /// The receiver's answer to `/__bench/wait/…`.
-async fn read_seen(answer: reqwest::Result<reqwest::Response>) -> Result<Seen, String> {
+pub(crate) async fn read_seen(answer: reqwest::Result<reqwest::Response>) -> Result<Seen, String> {
     let failed = |e: reqwest::Error| format!("asking the receiver: {e}");
     let body = answer.map_err(failed)?.bytes().await.map_err(failed)?;
     serde_json::from_slice(&body).map_err(|e| format!("the receiver answered {body:?}: {e}"))
 }
 
 /// How many deliveries of `store` are in state `status`, a page at a time.
-async fn count(store: &dyn Store, status: Status) -> Result<u64, String> {
+pub(crate) async fn count(store: &dyn Store, status: Status) -> Result<u64, String> {
     let mut total = 0;
     let mut before = None;
     loop {

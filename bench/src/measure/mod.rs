@@ -6,4 +6,5 @@ pub mod deliveries;
 pub mod fastapi;
 pub mod instructions;
 pub mod memory;
+pub mod postgres;
 pub mod throughput;
