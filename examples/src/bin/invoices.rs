@@ -16,7 +16,9 @@ use callback_runtime::delivery::dispatcher::{Dispatcher, Outbox};
 use callback_runtime::delivery::guard::Guard;
 use callback_runtime::delivery::sender::{Sender, SenderConfig};
 use callback_runtime::delivery::signing::{generate_secret, Signer};
-use callback_runtime::delivery::store::{PostgresStore, SqliteStore};
+use std::time::Duration;
+
+use callback_runtime::delivery::store::{spawn_pruner, PostgresStore, SqliteStore};
 use callback_runtime::send::view::DeliveriesAccess;
 
 #[actix_web::main]
@@ -56,6 +58,13 @@ async fn main() -> std::io::Result<()> {
     };
     let sender = Sender::new(guard, signer, SenderConfig::default()).unwrap_or_else(|e| fail(e));
     let dispatcher = Dispatcher::new(outbox.clone(), sender).spawn();
+    // Retention: finished deliveries older than 30 days are deleted, in
+    // small batches, once an hour.
+    let pruner = spawn_pruner(
+        outbox.store().clone(),
+        Duration::from_secs(3600),
+        Duration::from_secs(30 * 24 * 3600),
+    );
     // On PostgreSQL, callbacks queued by any instance wake this one's
     // dispatcher at once (otherwise it looks every second).
     let mut listener = None;
@@ -96,6 +105,7 @@ async fn main() -> std::io::Result<()> {
     .run()
     .await?;
     dispatcher.shutdown().await;
+    pruner.abort();
     // Ended while the runtime still runs: the listener's connection is
     // closed inside it.
     if let Some(listener) = listener {
