@@ -64,7 +64,7 @@ const LIST_DEFAULT: usize = 100;
 
 /// The schema's migrations, in order: `(version, description, SQL)`. Never
 /// edit one that has shipped; add the next.
-const MIGRATIONS: &[(i64, &str, &str)] = &[
+pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "deliveries and attempts", MIGRATION_1),
     (2, "finished deliveries, to prune", MIGRATION_2),
 ];
@@ -112,7 +112,7 @@ CREATE INDEX deliveries_finished ON deliveries (finished_at) WHERE finished_at I
 ";
 
 /// The table that records which migrations were applied.
-const CREATE_MIGRATIONS_TABLE: &str = "
+pub(super) const CREATE_MIGRATIONS_TABLE: &str = "
 CREATE TABLE IF NOT EXISTS schema_migrations (
     version     INTEGER PRIMARY KEY,
     description TEXT    NOT NULL,

@@ -753,6 +753,69 @@ async fn sqlite_migrations_are_idempotent() {
 }
 
 #[tokio::test]
+async fn sqlite_migrates_a_version_1_file_and_keeps_its_rows() {
+    use sqlx::sqlite::SqliteConnectOptions;
+    use sqlx::{ConnectOptions, Connection};
+
+    // A file as version 1 of the schema left it, with one pending delivery.
+    let file = TempFile::new("upgrade");
+    let options = SqliteConnectOptions::new()
+        .filename(&file.path)
+        .create_if_missing(true);
+    let mut conn = options.connect().await.expect("create a version 1 file");
+    let (version, description, sql) = super::sqlite::MIGRATIONS[0];
+    assert_eq!(version, 1);
+    sqlx::raw_sql(super::sqlite::CREATE_MIGRATIONS_TABLE)
+        .execute(&mut conn)
+        .await
+        .expect("the migrations table");
+    sqlx::raw_sql(sql)
+        .execute(&mut conn)
+        .await
+        .expect("migration 1");
+    sqlx::query(
+        "INSERT INTO schema_migrations (version, description, applied_at) VALUES (1, ?1, 0)",
+    )
+    .bind(description)
+    .execute(&mut conn)
+    .await
+    .expect("record migration 1");
+    sqlx::query(
+        "INSERT INTO deliveries (webhook_id, callback, method, url, body, status, created_at, next_attempt_at)
+         VALUES ('msg_v1', 'g::c', 'POST', 'https://example.com/h', '{}', 'pending', 0, 0)",
+    )
+    .execute(&mut conn)
+    .await
+    .expect("a version 1 row");
+    conn.close().await.expect("close");
+
+    // Opening it applies the later migrations and keeps the row.
+    let store = SqliteStore::open(&file.path).await.expect("migrate");
+    let claimed = store.claim("a", 10, MINUTE).await.expect("claim");
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].webhook_id, "msg_v1");
+    store.close().await;
+    let mut conn = options.connect().await.expect("reopen");
+    let versions: Vec<(i64,)> =
+        sqlx::query_as("SELECT version FROM schema_migrations ORDER BY version")
+            .fetch_all(&mut conn)
+            .await
+            .expect("versions");
+    let expected: Vec<(i64,)> = super::sqlite::MIGRATIONS
+        .iter()
+        .map(|(v, _, _)| (*v,))
+        .collect();
+    assert_eq!(versions, expected);
+    let index: (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'deliveries_finished'",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .expect("the index of migration 2");
+    assert_eq!(index.0, 1);
+}
+
+#[tokio::test]
 async fn sqlite_refuses_a_newer_schema_and_a_foreign_file() {
     use sqlx::sqlite::SqliteConnectOptions;
     use sqlx::{ConnectOptions, Connection};
