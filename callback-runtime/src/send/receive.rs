@@ -140,6 +140,12 @@ impl<T: DeserializeOwned + JsonSchema + 'static> ApiInput for SignedJson<T> {
     }
 
     fn describe(operation: &mut OperationBuilder<'_>) {
-        operation.json_body::<T>().validates_input();
+        operation
+            .json_body::<T>()
+            .validates_input()
+            .json_response::<HttpValidationError>(
+                401,
+                Some("The Standard Webhooks signature is missing, stale or wrong"),
+            );
     }
 }

@@ -236,20 +236,28 @@ fn the_receiver_verifies_before_it_decodes() {
     unauthorized(
         signed("msg_2", now(), body),
         r#"{"description":"Paid","paid":false}"#,
-        "",
+        "no signature in the webhook-signature header matches",
     );
     // Signed with another secret.
     let mut other = signed("msg_3", now(), body);
     let foreign = Signer::new([callback_runtime::delivery::signing::generate_secret()]).unwrap();
     other[3].1 = foreign.sign("msg_3", now(), body.as_bytes());
-    unauthorized(other, body, "");
+    unauthorized(
+        other,
+        body,
+        "no signature in the webhook-signature header matches",
+    );
     // Ten minutes old: replayed.
-    unauthorized(signed("msg_4", now() - 600, body), body, "");
+    unauthorized(
+        signed("msg_4", now() - 600, body),
+        body,
+        "seconds in the past",
+    );
     // No signature at all.
     unauthorized(
         vec![("Content-Type", "application/json".into())],
         body,
-        "webhook-id",
+        "missing the webhook-id header",
     );
     assert_eq!(inbox.events().len(), 2, "nothing unverified was decoded");
 
@@ -295,4 +303,55 @@ fn send_now_reads_the_declared_response() {
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].invoice, "inv-3");
     assert_eq!(events[0].webhook_id, answer.webhook_id());
+}
+
+/// Receive a shipment (the client side of `order_callbacks::shipped`).
+#[post("/hooks/shipped")]
+async fn receive_shipped(
+    event: callback_runtime::send::Received<order_callbacks::shipped>,
+) -> web::Json<Ack> {
+    web::Json(Ack { ok: event.id > 0 })
+}
+
+#[test]
+fn a_signed_receiver_documents_its_401_and_serves_it() {
+    let api = Api::new("Client", "1.0.0")
+        .service(receive_shipped)
+        .build()
+        .expect("the client API assembles");
+    let responses = serde_json::to_value(api.document()).unwrap()["paths"]["/hooks/shipped"]
+        ["post"]["responses"]
+        .clone();
+    assert_eq!(
+        responses["401"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/HTTPValidationError"
+    );
+    // And the wire: the verifier in the app's data, no signature sent.
+    let addr = {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let verifier = web::Data::new(Verifier::new([SECRET]).unwrap());
+                let server = HttpServer::new(move || {
+                    App::new().app_data(verifier.clone()).service(api.clone())
+                })
+                .workers(1)
+                .bind(("127.0.0.1", 0))
+                .expect("bind a loopback port");
+                tx.send(server.addrs()[0]).expect("send the address");
+                server.run().await.expect("the client runs");
+            });
+        });
+        rx.recv().expect("the client starts")
+    };
+    let answer = request(
+        addr,
+        "POST",
+        "/hooks/shipped",
+        &[("Content-Type", "application/json")],
+        br#"{"id":1}"#,
+    );
+    assert_eq!(answer.status, 401);
+    assert_eq!(answer.header("content-type"), Some("application/json"));
+    assert_eq!(answer.json()["detail"][0]["type"], "signature");
 }
