@@ -263,8 +263,21 @@ impl Route {
         let describe_responses = self.args.responses.iter().map(describe_response);
 
         let checks = self.compile_time_checks(name);
-        // The JSON body stays readable for the callbacks' `Trigger`.
-        let capture = (!groups.is_empty()).then(|| quote!(.app_data(#rt::CaptureBody)));
+        // The JSON body is kept for a handler that takes a `Trigger` (only
+        // an operation with callbacks can): decided once, at registration.
+        let capture = (!groups.is_empty()).then(|| {
+            let takes_trigger = self
+                .inputs
+                .iter()
+                .map(|ty| quote!(<#ty as ::callback_runtime::ApiInput>::CALLBACK_GROUP.is_some()));
+            quote! {
+                let __resource = if false #(|| #takes_trigger)* {
+                    __resource.app_data(#rt::CaptureBody)
+                } else {
+                    __resource
+                };
+            }
+        });
 
         quote! {
             #(#docs)*
@@ -283,9 +296,9 @@ impl Route {
 
                     let __resource = #actix::Resource::new(#path)
                         .name(#resource_name)
-                        .guard(#actix::guard::#guard())
-                        #capture
-                        .to(__handler);
+                        .guard(#actix::guard::#guard());
+                    #capture
+                    let __resource = __resource.to(__handler);
                     #actix::dev::HttpServiceFactory::register(__resource, __config);
                 }
             }
