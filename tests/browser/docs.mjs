@@ -24,6 +24,10 @@ const browser = await chromium.launch({
 
 const failures = [];
 
+// The pages are checked while other tests compile and run on the same
+// machine: allow for a slow start rather than fail on a busy runner.
+const SLOW = 120_000;
+
 /** Opens `url` in a fresh context that records every request leaving the app's origin. */
 async function open(url) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -36,17 +40,39 @@ async function open(url) {
       outside.push(target);
     }
   });
+  const inFlight = new Set();
+  page.on('request', (request) => inFlight.add(request));
+  page.on('requestfinished', (request) => inFlight.delete(request));
+  page.on('requestfailed', (request) => inFlight.delete(request));
   const errors = [];
   page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto(url, { waitUntil: 'networkidle' });
-  return { page, context, outside, errors };
+  page.setDefaultTimeout(SLOW);
+  await page.goto(url, { waitUntil: 'load' });
+  return { page, context, outside, errors, inFlight };
+}
+
+/** Waits until no request has been in flight for half a second; names the ones that never end. */
+async function settle(page, inFlight) {
+  const deadline = Date.now() + SLOW;
+  let quietSince = Date.now();
+  while (Date.now() - quietSince < 500) {
+    if (inFlight.size > 0) {
+      quietSince = Date.now();
+    }
+    if (Date.now() > deadline) {
+      const pending = [...inFlight].map((r) => `${r.method()} ${r.url()}`).join(', ');
+      throw new Error(`requests still in flight after ${SLOW / 1000} s: ${pending}`);
+    }
+    await page.waitForTimeout(100);
+  }
 }
 
 async function check(name, url, steps) {
-  const { page, context, outside, errors } = await open(url);
+  const { page, context, outside, errors, inFlight } = await open(url);
   try {
+    await settle(page, inFlight);
     await steps(page);
-    await page.waitForLoadState('networkidle');
+    await settle(page, inFlight);
     if (outside.length > 0) {
       throw new Error(`loaded from outside the app: ${outside.join(', ')}`);
     }
@@ -63,7 +89,7 @@ async function check(name, url, steps) {
 }
 
 async function expectVisible(locator, what) {
-  await locator.first().waitFor({ state: 'visible', timeout: 15000 }).catch(() => {
+  await locator.first().waitFor({ state: 'visible', timeout: SLOW }).catch(() => {
     throw new Error(`${what} is not shown`);
   });
 }

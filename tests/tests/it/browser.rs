@@ -28,6 +28,7 @@ fn docs_pages_render_callbacks_and_webhooks() {
         );
         return;
     };
+    let _machine = support::heavy();
     let invoices = support::serve(examples::invoices::api().expect("the invoices API assembles"));
     let marketplace = support::serve(
         crate::breadth::marketplace_api()

@@ -22,6 +22,16 @@ pub fn skip_or_fail(what: &str) {
 }
 
 /// The workspace's root folder.
+/// Held by the tests that need most of the machine (the trybuild suite, which
+/// compiles the workspace, and the browser checks, which wait on Chromium), so
+/// that they do not starve each other on a small runner.
+pub fn heavy() -> std::sync::MutexGuard<'static, ()> {
+    static HEAVY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    HEAVY
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 pub fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .parent()

@@ -12,6 +12,7 @@
     ignore = "the ui suite's .stderr files were written by rustc 1.95; run it with that toolchain"
 )]
 fn ui() {
+    let _machine = crate::support::heavy();
     let cases = trybuild::TestCases::new();
     cases.pass("tests/ui/pass/*.rs");
     cases.compile_fail("tests/ui/fail/*.rs");
