@@ -275,10 +275,13 @@ impl Api {
     /// run all the checks without starting a server.
     pub fn build(self) -> Result<ApiService, AssemblyError> {
         let document = assembly::assemble(&self)?;
-        let json = serde_json::to_vec(&document).expect("an OpenAPI document serializes");
-        let docs = DocsSite::new(self.docs, &document.info.title, json.into());
+        let json = web::Bytes::from(
+            serde_json::to_vec(&document).expect("an OpenAPI document serializes"),
+        );
+        let docs = DocsSite::new(self.docs, &document.info.title, json.clone());
         Ok(ApiService {
             document: Arc::new(document),
+            json,
             docs,
             entries: self.root.entries.into(),
         })
@@ -347,6 +350,8 @@ impl ApiScope {
 #[derive(Clone)]
 pub struct ApiService {
     document: Arc<OpenApi>,
+    /// The serialized document, shared with the docs site.
+    json: web::Bytes,
     docs: DocsSite,
     entries: Arc<[Entry]>,
 }
@@ -355,6 +360,24 @@ impl ApiService {
     /// The assembled document.
     pub fn document(&self) -> &OpenApi {
         &self.document
+    }
+
+    /// The document as `/openapi.json` serves it: the same bytes.
+    pub fn openapi_json(&self) -> &[u8] {
+        &self.json
+    }
+
+    /// Writes the document to `path`, byte for byte what `/openapi.json`
+    /// serves, without starting a server: for client generators, and for
+    /// diffing the API in CI.
+    ///
+    /// ```no_run
+    /// # fn api() -> callback_runtime::Api { callback_runtime::Api::new("Shop", "1.0") }
+    /// api().build()?.write_openapi("openapi.json")?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn write_openapi(&self, path: impl AsRef<std::path::Path>) -> std::io::Result<()> {
+        std::fs::write(path, &self.json)
     }
 }
 

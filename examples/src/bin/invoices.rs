@@ -10,6 +10,9 @@
 //!   several instances of the app share, each on its own `INVOICES_ADDR`;
 //! - `CALLBACKS_ALLOW_LOOPBACK=1`: let callbacks go to 127.0.0.0/8 and ::1
 //!   (off by default: the SSRF guard refuses loopback).
+//!
+//! `--export-openapi FILE` writes the document to FILE (the bytes
+//! `/openapi.json` serves) and exits, without a server or a database.
 
 use actix_web::{web, App, HttpServer};
 use callback_runtime::delivery::dispatcher::{Dispatcher, Outbox};
@@ -26,6 +29,17 @@ async fn main() -> std::io::Result<()> {
     // One line per delivery attempt, from the dispatcher's `tracing` events.
     tracing_subscriber::fmt().with_target(false).init();
     let api = examples::invoices::api().unwrap_or_else(|error| fail(error));
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.as_slice() {
+        [] => {}
+        [flag, file] if flag == "--export-openapi" => {
+            api.write_openapi(file)
+                .unwrap_or_else(|e| fail(format!("writing {file}: {e}")));
+            println!("wrote the OpenAPI document to {file}");
+            return Ok(());
+        }
+        _ => fail("usage: invoices [--export-openapi FILE]"),
+    }
 
     let secret = std::env::var("CALLBACKS_SECRET").unwrap_or_else(|_| {
         let secret = generate_secret();

@@ -161,6 +161,20 @@ fn openapi_json_is_the_assembled_document() {
     );
 }
 
+#[test]
+fn the_exported_document_is_what_openapi_json_serves() {
+    let dir = support::workspace_root().join("target/export");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("invoices-openapi.json");
+    let _ = std::fs::remove_file(&file);
+    let api = examples::invoices::api().unwrap();
+    api.write_openapi(&file).expect("write the document");
+    let served = request(server(), "GET", "/openapi.json", &[], b"");
+    assert_eq!(served.status, 200);
+    assert_eq!(std::fs::read(&file).unwrap(), served.body);
+    assert_eq!(api.openapi_json(), served.body);
+}
+
 /// The `src`/`href` URLs of a page's `<script>` and `<link>` elements.
 fn loaded_urls(html: &str) -> Vec<String> {
     let mut urls = Vec::new();
