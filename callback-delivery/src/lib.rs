@@ -4,7 +4,8 @@
 //! The crate is laid out by the path a delivery takes:
 //! - [`delivery`]: the records (a queued delivery, its attempts, its state);
 //! - [`store`]: where deliveries wait, durably ([`store::SqliteStore`], the
-//!   default) or in memory for tests ([`store::MemoryStore`]);
+//!   default; [`store::PostgresStore`], shared by several instances) or in
+//!   memory for tests ([`store::MemoryStore`]);
 //! - [`signing`]: Standard Webhooks signatures, to send and to verify;
 //! - [`guard`]: the SSRF guard, which vets every address a URL resolves to;
 //! - [`sender`]: the HTTP client that connects only to vetted addresses;

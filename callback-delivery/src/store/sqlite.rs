@@ -1,39 +1,4 @@
 //! The embedded, durable store: one SQLite file.
-//!
-//! # Durability
-//!
-//! The file is opened in WAL mode with `synchronous = NORMAL`. A commit
-//! appends its pages to the write-ahead log with `write(2)` before
-//! [`Store::enqueue`] returns; it is not fsynced at each commit but at each
-//! checkpoint. That is durable against a crash of the process, even a
-//! `SIGKILL`: what was written is in the operating system's cache and
-//! reaches the disk without us. It is *not* durable against a power cut or
-//! an operating system crash, which may roll back the last commits (the
-//! file stays consistent). A crash of the process is what this store
-//! promises to survive; `synchronous = FULL` would cost an fsync per commit
-//! for the rest.
-//!
-//! # Writes and leases
-//!
-//! Every write goes through one connection (a pool of one), so writers in
-//! this process queue in the pool instead of spinning in SQLite's busy
-//! handler; reads use a pool of their own and run beside the writer, as WAL
-//! allows. `busy_timeout` covers another process opening the same file.
-//! Each write that is more than one statement runs in a `BEGIN IMMEDIATE`
-//! transaction, which takes the write lock at once.
-//!
-//! A claim is one `UPDATE … WHERE id IN (SELECT … LIMIT ?) RETURNING …`
-//! statement: it picks due rows and leases them atomically, so two claims
-//! can never lease the same row while a lease is live. Each claim adds one
-//! to the row's `lease` column: the lease number, which a record must show
-//! to apply.
-//!
-//! # Schema
-//!
-//! The schema is built by versioned migrations ([`MIGRATIONS`]), recorded in
-//! the `schema_migrations` table; each is applied once, in its own
-//! transaction, and a file migrated by a newer version of this crate is
-//! refused.
 
 use std::path::Path;
 use std::time::{Duration, SystemTime};
@@ -208,8 +173,42 @@ DELETE FROM deliveries WHERE id IN (
     LIMIT ?2
 )";
 
-/// A [`Store`] in one SQLite file; see the [module](self) documentation for
-/// what it promises.
+/// A [`Store`] in one SQLite file.
+///
+/// # Durability
+///
+/// The file is opened in WAL mode with `synchronous = NORMAL`. A commit
+/// appends its pages to the write-ahead log with `write(2)` before
+/// [`Store::enqueue`] returns; it is not fsynced at each commit but at each
+/// checkpoint. That is durable against a crash of the process, even a
+/// `SIGKILL`: what was written is in the operating system's cache and
+/// reaches the disk without us. It is *not* durable against a power cut or
+/// an operating system crash, which may roll back the last commits (the
+/// file stays consistent). A crash of the process is what this store
+/// promises to survive; `synchronous = FULL` would cost an fsync per commit
+/// for the rest.
+///
+/// # Writes and leases
+///
+/// Every write goes through one connection (a pool of one), so writers in
+/// this process queue in the pool instead of spinning in SQLite's busy
+/// handler; reads use a pool of their own and run beside the writer, as WAL
+/// allows. `busy_timeout` covers another process opening the same file.
+/// Each write that is more than one statement runs in a `BEGIN IMMEDIATE`
+/// transaction, which takes the write lock at once.
+///
+/// A claim is one `UPDATE … WHERE id IN (SELECT … LIMIT ?) RETURNING …`
+/// statement: it picks due rows and leases them atomically, so two claims
+/// can never lease the same row while a lease is live. Each claim adds one
+/// to the row's `lease` column: the lease number, which a record must show
+/// to apply.
+///
+/// # Schema
+///
+/// The schema is built by versioned migrations (`MIGRATIONS`), recorded in
+/// the `schema_migrations` table; each is applied once, in its own
+/// transaction, and a file migrated by a newer version of this crate is
+/// refused.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     /// One connection: every write.
