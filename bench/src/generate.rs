@@ -1,12 +1,15 @@
 //! Rust source of generated APIs: N operations, each with its own JSON body,
 //! query and response types, written with this framework (plus a callback
-//! group per operation) or with plain actix-web macros.
+//! group per operation), with plain actix-web macros, or with utoipa 5 and
+//! utoipa-actix-web (one `#[utoipa::path]` per handler with its body, query
+//! and response).
 //!
-//! Both flavours declare the same types, including each operation's event
+//! Every flavour declares the same types, including each operation's event
 //! and acknowledgement (an app that sends callbacks needs them either way),
-//! so the difference between them is what the framework adds: the
-//! `JsonSchema` derives, the route and `#[callbacks]` expansions and the
-//! document assembly.
+//! so the difference from plain is what the documentation adds: the schema
+//! derives, the route expansions and the document assembly. utoipa has no
+//! callbacks, so its flavour documents less than ours: the events are not
+//! in its document.
 
 use std::fmt::Write as _;
 
@@ -17,6 +20,9 @@ pub enum Flavor {
     Ours,
     /// `#[actix_web::post]`.
     Plain,
+    /// `#[utoipa::path]` over `#[actix_web::post]`, collected by
+    /// utoipa-actix-web.
+    Utoipa,
 }
 
 /// The line the incremental-build benchmark edits: the response message of
@@ -33,6 +39,16 @@ pub fn operations(flavor: Flavor, count: usize) -> String {
             "Serialize, Deserialize, JsonSchema",
         ),
         Flavor::Plain => ("Deserialize", "Serialize", "Serialize, Deserialize"),
+        Flavor::Utoipa => (
+            "Deserialize, ToSchema",
+            "Serialize, ToSchema",
+            "Serialize, Deserialize",
+        ),
+    };
+    // utoipa describes a query through `IntoParams`, not `ToSchema`.
+    let derive_query = match flavor {
+        Flavor::Utoipa => "Deserialize, IntoParams",
+        _ => derive_in,
     };
     let _ = writeln!(
         out,
@@ -40,8 +56,16 @@ pub fn operations(flavor: Flavor, count: usize) -> String {
          #![allow(dead_code)]\n\n\
          use actix_web::web;"
     );
-    if flavor == Flavor::Ours {
-        out.push_str("use callback_runtime::{callbacks, post};\nuse schemars::JsonSchema;\n");
+    match flavor {
+        Flavor::Ours => {
+            out.push_str("use callback_runtime::{callbacks, post};\nuse schemars::JsonSchema;\n");
+        }
+        // utoipa's actix-web support recognises the route macro by its bare
+        // name (`#[post]`), not by a path.
+        Flavor::Utoipa => {
+            out.push_str("use actix_web::post;\nuse utoipa::{IntoParams, ToSchema};\n")
+        }
+        Flavor::Plain => {}
     }
     out.push_str("use serde::{Deserialize, Serialize};\n");
     for i in 0..count {
@@ -49,6 +73,11 @@ pub fn operations(flavor: Flavor, count: usize) -> String {
             format!("Item {i} received {EDIT_MARKER}0)")
         } else {
             format!("Item {i} received")
+        };
+        let query_attr = if flavor == Flavor::Utoipa {
+            "\n#[into_params(parameter_in = Query)]"
+        } else {
+            ""
         };
         let _ = write!(
             out,
@@ -67,7 +96,7 @@ pub struct Item{i} {{
 }}
 
 /// The query of operation {i}.
-#[derive({derive_in})]
+#[derive({derive_query})]{query_attr}
 pub struct Query{i} {{
     /// Where to send events.
     pub callback_url: Option<url::Url>,
@@ -126,6 +155,22 @@ pub mod callbacks{i} {{
 "#
                 );
             }
+            Flavor::Utoipa => {
+                let _ = write!(
+                    out,
+                    r#"
+/// Create an item of kind {i}.
+#[utoipa::path(
+    post,
+    path = "/items{i}/",
+    request_body = Item{i},
+    params(Query{i}),
+    responses((status = 200, description = "The item was received.", body = Received{i}))
+)]
+#[post("/items{i}/")]
+"#
+                );
+            }
         }
         let _ = write!(
             out,
@@ -178,6 +223,40 @@ pub fn server_main(flavor: Flavor, count: usize) -> String {
                  \x20       .bind((\"127.0.0.1\", 0))?\n\
                  \x20       .run()\n\
                  \x20       .await\n\
+                 }\n",
+            );
+        }
+        Flavor::Utoipa => {
+            out.push_str(
+                "//! A generated API documented by utoipa and utoipa-actix-web.\n\n\
+                 mod ops;\n\n\
+                 use actix_web::{web, App, HttpResponse, HttpServer};\n\
+                 use utoipa_actix_web::AppExt;\n\n\
+                 fn configure(config: &mut utoipa_actix_web::service_config::ServiceConfig) {\n\
+                 \x20   config\n",
+            );
+            for i in 0..count {
+                let _ = writeln!(out, "        .service(ops::create{i})");
+            }
+            out.push_str(
+                "        ;\n\
+                 }\n\n\
+                 #[actix_web::main]\n\
+                 async fn main() -> std::io::Result<()> {\n\
+                 \x20   HttpServer::new(|| {\n\
+                 \x20       let (app, document) = App::new().into_utoipa_app().configure(configure).split_for_parts();\n\
+                 \x20       let json = document.to_json().expect(\"the document serializes\");\n\
+                 \x20       app.route(\n\
+                 \x20           \"/openapi.json\",\n\
+                 \x20           web::get().to(move || {\n\
+                 \x20               let json = json.clone();\n\
+                 \x20               async move { HttpResponse::Ok().content_type(\"application/json\").body(json) }\n\
+                 \x20           }),\n\
+                 \x20       )\n\
+                 \x20   })\n\
+                 \x20   .bind((\"127.0.0.1\", 0))?\n\
+                 \x20   .run()\n\
+                 \x20   .await\n\
                  }\n",
             );
         }

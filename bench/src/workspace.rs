@@ -1,5 +1,5 @@
 //! The generated workspace under `target/bench-build/`: the build-time
-//! crates `ours` and `plain`, the assembly benchmark (`assembly`,
+//! crates `ours`, `plain` and `with-utoipa`, the assembly benchmark (`assembly`,
 //! `assembly-types` and `assembly-ops-K`), one `Cargo.lock` copied from the
 //! project (the same dependency versions) and one target folder, so that
 //! every crate shares its dependencies' builds.
@@ -18,6 +18,9 @@ const SCHEMARS: &str = r#"schemars = { version = "1.0", features = ["url2"] }"#;
 const SERDE: &str = r#"serde = { version = "1", features = ["derive"] }"#;
 const SERDE_JSON: &str = r#"serde_json = "1""#;
 const URL: &str = r#"url = { version = "2", features = ["serde"] }"#;
+/// utoipa 5 with its actix-web integration, the peer users would pick.
+const UTOIPA: &str = r#"utoipa = { version = "5", features = ["actix_extras", "url"] }"#;
+const UTOIPA_ACTIX_WEB: &str = r#"utoipa-actix-web = "0.1""#;
 /// From `target/bench-build/<crate>/` to the project's runtime crate.
 const RUNTIME: &str = r#"callback-runtime = { path = "../../../callback-runtime" }"#;
 
@@ -65,6 +68,7 @@ impl Workspace {
         let mut members = vec![
             "ours".to_owned(),
             "plain".to_owned(),
+            "with-utoipa".to_owned(),
             "assembly".to_owned(),
             "assembly-types".to_owned(),
         ];
@@ -85,10 +89,15 @@ impl Workspace {
             std::fs::copy(project.join("Cargo.lock"), &lock)
                 .map_err(|e| format!("copying Cargo.lock: {e}"))?;
         }
-        for (name, flavor) in [("ours", Flavor::Ours), ("plain", Flavor::Plain)] {
+        for (name, flavor) in [
+            ("ours", Flavor::Ours),
+            ("plain", Flavor::Plain),
+            ("with-utoipa", Flavor::Utoipa),
+        ] {
             let dependencies = match flavor {
                 Flavor::Ours => vec![ACTIX_WEB, RUNTIME, SCHEMARS, SERDE, URL],
                 Flavor::Plain => vec![ACTIX_WEB, SERDE, URL],
+                Flavor::Utoipa => vec![ACTIX_WEB, SERDE, URL, UTOIPA, UTOIPA_ACTIX_WEB],
             };
             workspace.write_crate(
                 name,

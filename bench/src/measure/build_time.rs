@@ -1,6 +1,7 @@
-//! Build time of a generated API, this framework against plain actix-web:
-//! the crate alone from clean (dependencies built) and an incremental
-//! rebuild after a one-line change, in alternating rounds.
+//! Build time of a generated API, this framework against plain actix-web
+//! and against utoipa 5 with utoipa-actix-web: the crate alone from clean
+//! (dependencies built) and an incremental rebuild after a one-line change,
+//! in rounds whose order rotates.
 
 use std::time::Duration;
 
@@ -10,15 +11,17 @@ use crate::generate;
 use crate::stats;
 use crate::workspace::{Profile, Workspace};
 
-/// Seconds per round, for `ours` and `plain`.
+/// Seconds per round, for `ours`, `plain` and `utoipa`.
 #[derive(Debug, Clone, Serialize)]
 pub struct BuildTimes {
     pub operations: usize,
     pub profile: &'static str,
     pub clean_ours: Vec<f64>,
     pub clean_plain: Vec<f64>,
+    pub clean_utoipa: Vec<f64>,
     pub incremental_ours: Vec<f64>,
     pub incremental_plain: Vec<f64>,
+    pub incremental_utoipa: Vec<f64>,
 }
 
 impl BuildTimes {
@@ -29,9 +32,27 @@ impl BuildTimes {
     pub fn incremental_ratio(&self) -> f64 {
         stats::median(&self.incremental_ours) / stats::median(&self.incremental_plain)
     }
+
+    /// Ours over utoipa, clean: below 1 when ours builds faster.
+    pub fn clean_vs_utoipa(&self) -> f64 {
+        stats::median(&self.clean_ours) / stats::median(&self.clean_utoipa)
+    }
+
+    /// Ours over utoipa, incremental: below 1 when ours builds faster.
+    pub fn incremental_vs_utoipa(&self) -> f64 {
+        stats::median(&self.incremental_ours) / stats::median(&self.incremental_utoipa)
+    }
+
+    fn series(&mut self, name: &str) -> (&mut Vec<f64>, &mut Vec<f64>) {
+        match name {
+            "ours" => (&mut self.clean_ours, &mut self.incremental_ours),
+            "plain" => (&mut self.clean_plain, &mut self.incremental_plain),
+            _ => (&mut self.clean_utoipa, &mut self.incremental_utoipa),
+        }
+    }
 }
 
-const CRATES: [&str; 2] = ["ours", "plain"];
+const CRATES: [&str; 3] = ["ours", "plain", "with-utoipa"];
 
 pub fn measure(
     workspace: &Workspace,
@@ -48,16 +69,16 @@ pub fn measure(
         profile: profile.name(),
         clean_ours: Vec::new(),
         clean_plain: Vec::new(),
+        clean_utoipa: Vec::new(),
         incremental_ours: Vec::new(),
         incremental_plain: Vec::new(),
+        incremental_utoipa: Vec::new(),
     };
     let mut edits = 0;
     for round in 0..rounds {
-        let order = if round % 2 == 0 {
-            CRATES
-        } else {
-            [CRATES[1], CRATES[0]]
-        };
+        // Each crate goes first, second and third in turn.
+        let mut order = CRATES;
+        order.rotate_left(round % CRATES.len());
         for name in order {
             workspace.clean(name, profile)?;
             let clean = workspace.build(name, profile)?;
@@ -65,16 +86,12 @@ pub fn measure(
             edit_one_line(workspace, name, edits)?;
             let incremental = workspace.build(name, profile)?;
             eprintln!(
-                "    round {}/{rounds} {name:<5} clean {:>6.2} s, incremental {:>6.2} s",
+                "    round {}/{rounds} {name:<11} clean {:>6.2} s, incremental {:>6.2} s",
                 round + 1,
                 clean.as_secs_f64(),
                 incremental.as_secs_f64()
             );
-            let (clean_times, incremental_times) = if name == "ours" {
-                (&mut times.clean_ours, &mut times.incremental_ours)
-            } else {
-                (&mut times.clean_plain, &mut times.incremental_plain)
-            };
+            let (clean_times, incremental_times) = times.series(name);
             clean_times.push(seconds(clean));
             incremental_times.push(seconds(incremental));
         }
