@@ -202,8 +202,14 @@ fn looks_like_expression(text: &str) -> bool {
 }
 
 /// The known word closest to `word` (case-insensitive, at most two edits),
-/// unless `word` is itself known.
-fn suggest(word: &str, known: &[&'static str]) -> Option<&'static str> {
+/// unless `word` is itself known: what a "did you mean" hint names. The
+/// macros use it for attribute keys too.
+///
+/// ```
+/// assert_eq!(callback_expr::suggest("summry", &["summary", "status"]), Some("summary"));
+/// assert_eq!(callback_expr::suggest("colour", &["summary", "status"]), None);
+/// ```
+pub fn suggest(word: &str, known: &[&'static str]) -> Option<&'static str> {
     let lower = word.to_ascii_lowercase();
     known
         .iter()

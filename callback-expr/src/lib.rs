@@ -82,7 +82,7 @@ pub use encode::Component;
 pub use error::ParseError;
 #[cfg(feature = "eval")]
 pub use eval::EvalError;
-pub use expression::{Expression, Source};
+pub use expression::{suggest, Expression, Source};
 pub use pointer::JsonPointer;
 pub use route_path::{openapi_path, path_parameters, PathParameter};
 #[cfg(feature = "eval")]

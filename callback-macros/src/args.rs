@@ -1,24 +1,161 @@
 //! Parsing the arguments of a route attribute:
 //! `#[post("/invoices/", callbacks = invoice_callbacks, tags = ["invoices"])]`.
 
+use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
-use syn::{bracketed, parenthesized, LitBool, LitInt, LitStr, Path, Token, Type};
+use syn::{bracketed, parenthesized, Ident, LitBool, LitInt, LitStr, Path, Token, Type};
 
-mod kw {
-    syn::custom_keyword!(callbacks);
-    syn::custom_keyword!(operation_id);
-    syn::custom_keyword!(tags);
-    syn::custom_keyword!(summary);
-    syn::custom_keyword!(description);
-    syn::custom_keyword!(deprecated);
-    syn::custom_keyword!(hidden);
-    syn::custom_keyword!(status);
-    syn::custom_keyword!(responses);
-    syn::custom_keyword!(name);
-    syn::custom_keyword!(security);
-    syn::custom_keyword!(body);
-    syn::custom_keyword!(headers);
+/// Parses the value of one key (from just after the key) into `T`.
+type Setter<T> = fn(&mut T, ParseStream<'_>) -> syn::Result<()>;
+
+/// The keys of a route attribute, in the order the "expected one of" list
+/// gives them.
+const ROUTE_KEYS: &[(&str, Setter<RouteArgs>)] = &[
+    ("callbacks", |args, input| {
+        input.parse::<Token![=]>()?;
+        args.callbacks = if input.peek(syn::token::Bracket) {
+            let content;
+            bracketed!(content in input);
+            Punctuated::<Path, Token![,]>::parse_terminated(&content)?
+                .into_iter()
+                .collect()
+        } else {
+            vec![input.parse()?]
+        };
+        Ok(())
+    }),
+    ("operation_id", |args, input| {
+        args.operation_id = Some(value(input)?);
+        Ok(())
+    }),
+    ("tags", |args, input| {
+        input.parse::<Token![=]>()?;
+        let content;
+        bracketed!(content in input);
+        args.tags = Punctuated::<LitStr, Token![,]>::parse_terminated(&content)?
+            .into_iter()
+            .collect();
+        Ok(())
+    }),
+    ("summary", |args, input| {
+        args.summary = Some(value(input)?);
+        Ok(())
+    }),
+    ("description", |args, input| {
+        args.description = Some(value(input)?);
+        Ok(())
+    }),
+    ("deprecated", |args, input| {
+        args.deprecated = flag(input)?;
+        Ok(())
+    }),
+    ("hidden", |args, input| {
+        args.hidden = flag(input)?;
+        Ok(())
+    }),
+    ("status", |args, input| {
+        args.status = Some(status(input)?);
+        Ok(())
+    }),
+    ("responses", |args, input| {
+        let content;
+        parenthesized!(content in input);
+        args.responses = Punctuated::<ResponseArg, Token![,]>::parse_terminated(&content)?
+            .into_iter()
+            .collect();
+        Ok(())
+    }),
+    ("security", |args, input| {
+        let content;
+        parenthesized!(content in input);
+        args.security = Some(
+            Punctuated::<SecurityArg, Token![,]>::parse_terminated(&content)?
+                .into_iter()
+                .collect(),
+        );
+        Ok(())
+    }),
+    ("name", |args, input| {
+        args.name = Some(value(input)?);
+        Ok(())
+    }),
+];
+
+/// A response in the long form, while its keys are read.
+#[derive(Default)]
+struct LongResponse {
+    status: Option<LitInt>,
+    body: Option<Type>,
+    description: Option<LitStr>,
+    headers: Vec<(LitStr, Option<LitStr>)>,
+}
+
+/// The keys of a response in the long form, `(status = 404, …)`.
+const RESPONSE_KEYS: &[(&str, Setter<LongResponse>)] = &[
+    ("status", |response, input| {
+        response.status = Some(status(input)?);
+        Ok(())
+    }),
+    ("body", |response, input| {
+        response.body = Some(value(input)?);
+        Ok(())
+    }),
+    ("description", |response, input| {
+        response.description = Some(value(input)?);
+        Ok(())
+    }),
+    ("headers", |response, input| {
+        let content;
+        parenthesized!(content in input);
+        while !content.is_empty() {
+            let name: LitStr = content.parse().map_err(|e| {
+                syn::Error::new(
+                    e.span(),
+                    "expected a header name as a string, e.g. `headers(\"ETag\" = \"Version of the order\")`",
+                )
+            })?;
+            let text = if content.peek(Token![=]) {
+                Some(value(&content)?)
+            } else {
+                None
+            };
+            response.headers.push((name, text));
+            if !content.is_empty() {
+                content.parse::<Token![,]>()?;
+            }
+        }
+        Ok(())
+    }),
+];
+
+/// Reads one `key …` of `table` into `target`: the key must be in the
+/// table and not given before.
+fn key<T>(
+    input: ParseStream<'_>,
+    table: &[(&'static str, Setter<T>)],
+    target: &mut T,
+    seen: &mut Seen,
+) -> syn::Result<()> {
+    let expected = || {
+        let names: Vec<String> = table.iter().map(|(name, _)| format!("`{name}`")).collect();
+        format!("expected one of: {}", names.join(", "))
+    };
+    let ident = input
+        .call(Ident::parse_any)
+        .map_err(|e| syn::Error::new(e.span(), expected()))?;
+    let name = ident.to_string();
+    let Some((key, set)) = table.iter().find(|(key, _)| *key == name) else {
+        let names: Vec<&'static str> = table.iter().map(|(key, _)| *key).collect();
+        let hint = callback_expr::suggest(&name, &names)
+            .map_or_else(String::new, |key| format!("did you mean `{key}`? "));
+        return Err(syn::Error::new(
+            ident.span(),
+            format!("unknown key `{name}`: {hint}{}", expected()),
+        ));
+    };
+    seen.once(key, ident.span())?;
+    set(target, input)
 }
 
 /// The parsed arguments of a route attribute.
@@ -91,80 +228,7 @@ impl Parse for RouteArgs {
             if input.is_empty() {
                 break;
             }
-            let lookahead = input.lookahead1();
-            if lookahead.peek(kw::callbacks) {
-                let key: kw::callbacks = input.parse()?;
-                seen.once("callbacks", key.span)?;
-                input.parse::<Token![=]>()?;
-                args.callbacks = if input.peek(syn::token::Bracket) {
-                    let content;
-                    bracketed!(content in input);
-                    Punctuated::<Path, Token![,]>::parse_terminated(&content)?
-                        .into_iter()
-                        .collect()
-                } else {
-                    vec![input.parse()?]
-                };
-            } else if lookahead.peek(kw::operation_id) {
-                let key: kw::operation_id = input.parse()?;
-                seen.once("operation_id", key.span)?;
-                args.operation_id = Some(value(input)?);
-            } else if lookahead.peek(kw::tags) {
-                let key: kw::tags = input.parse()?;
-                seen.once("tags", key.span)?;
-                input.parse::<Token![=]>()?;
-                let content;
-                bracketed!(content in input);
-                args.tags = Punctuated::<LitStr, Token![,]>::parse_terminated(&content)?
-                    .into_iter()
-                    .collect();
-            } else if lookahead.peek(kw::summary) {
-                let key: kw::summary = input.parse()?;
-                seen.once("summary", key.span)?;
-                args.summary = Some(value(input)?);
-            } else if lookahead.peek(kw::description) {
-                let key: kw::description = input.parse()?;
-                seen.once("description", key.span)?;
-                args.description = Some(value(input)?);
-            } else if lookahead.peek(kw::deprecated) {
-                let key: kw::deprecated = input.parse()?;
-                seen.once("deprecated", key.span)?;
-                args.deprecated = flag(input)?;
-            } else if lookahead.peek(kw::hidden) {
-                let key: kw::hidden = input.parse()?;
-                seen.once("hidden", key.span)?;
-                args.hidden = flag(input)?;
-            } else if lookahead.peek(kw::status) {
-                let key: kw::status = input.parse()?;
-                seen.once("status", key.span)?;
-                let status: LitInt = value(input)?;
-                check_status(&status)?;
-                args.status = Some(status);
-            } else if lookahead.peek(kw::responses) {
-                let key: kw::responses = input.parse()?;
-                seen.once("responses", key.span)?;
-                let content;
-                parenthesized!(content in input);
-                args.responses = Punctuated::<ResponseArg, Token![,]>::parse_terminated(&content)?
-                    .into_iter()
-                    .collect();
-            } else if lookahead.peek(kw::security) {
-                let key: kw::security = input.parse()?;
-                seen.once("security", key.span)?;
-                let content;
-                parenthesized!(content in input);
-                args.security = Some(
-                    Punctuated::<SecurityArg, Token![,]>::parse_terminated(&content)?
-                        .into_iter()
-                        .collect(),
-                );
-            } else if lookahead.peek(kw::name) {
-                let key: kw::name = input.parse()?;
-                seen.once("name", key.span)?;
-                args.name = Some(value(input)?);
-            } else {
-                return Err(lookahead.error());
-            }
+            key(input, ROUTE_KEYS, &mut args, &mut seen)?;
         }
         args.keys = seen;
         Ok(args)
@@ -198,63 +262,22 @@ impl Parse for ResponseArg {
 impl ResponseArg {
     /// `status = 404, body = T, description = "…", headers("X-Id" = "…")`
     fn parse_long(input: ParseStream<'_>) -> syn::Result<Self> {
-        let mut status = None;
-        let mut body = None;
-        let mut description = None;
-        let mut headers = Vec::new();
+        let mut response = LongResponse::default();
         let mut seen = Seen::default();
         while !input.is_empty() {
-            let lookahead = input.lookahead1();
-            if lookahead.peek(kw::status) {
-                let key: kw::status = input.parse()?;
-                seen.once("status", key.span)?;
-                let value: LitInt = value(input)?;
-                check_status(&value)?;
-                status = Some(value);
-            } else if lookahead.peek(kw::body) {
-                let key: kw::body = input.parse()?;
-                seen.once("body", key.span)?;
-                body = Some(value(input)?);
-            } else if lookahead.peek(kw::description) {
-                let key: kw::description = input.parse()?;
-                seen.once("description", key.span)?;
-                description = Some(value(input)?);
-            } else if lookahead.peek(kw::headers) {
-                let key: kw::headers = input.parse()?;
-                seen.once("headers", key.span)?;
-                let content;
-                parenthesized!(content in input);
-                while !content.is_empty() {
-                    let name: LitStr = content.parse().map_err(|e| {
-                        syn::Error::new(
-                            e.span(),
-                            "expected a header name as a string, e.g. `headers(\"ETag\" = \"Version of the order\")`",
-                        )
-                    })?;
-                    let text = if content.peek(Token![=]) {
-                        Some(value(&content)?)
-                    } else {
-                        None
-                    };
-                    headers.push((name, text));
-                    if !content.is_empty() {
-                        content.parse::<Token![,]>()?;
-                    }
-                }
-            } else {
-                return Err(lookahead.error());
-            }
+            key(input, RESPONSE_KEYS, &mut response, &mut seen)?;
             if !input.is_empty() {
                 input.parse::<Token![,]>()?;
             }
         }
-        let status = status
+        let status = response
+            .status
             .ok_or_else(|| syn::Error::new(input.span(), "a response needs its `status = …`"))?;
         Ok(ResponseArg {
             status,
-            body,
-            description,
-            headers,
+            body: response.body,
+            description: response.description,
+            headers: response.headers,
         })
     }
 }
@@ -289,6 +312,13 @@ fn check_status(status: &LitInt) -> syn::Result<()> {
             "expected an HTTP status code between 100 and 599",
         )),
     }
+}
+
+/// `= 201`, a status code.
+fn status(input: ParseStream<'_>) -> syn::Result<LitInt> {
+    let status: LitInt = value(input)?;
+    check_status(&status)?;
+    Ok(status)
 }
 
 /// `= value`

@@ -73,7 +73,7 @@ fn bad_input_keeps_the_item_and_adds_the_error() {
     let text = expanded.to_string();
     assert!(text.starts_with("async fn a () { }"), "{text}");
     assert!(
-        text.contains("compile_error ! { \"expected one of:"),
+        text.contains("compile_error ! { \"unknown key `colour`: expected one of:"),
         "{text}"
     );
 }
