@@ -99,7 +99,9 @@ fn without_declarations(kind: Kind, mut module: ItemMod) -> ItemMod {
         let group_name = module.ident.to_string();
         let check = match kind {
             Kind::Callbacks => TokenStream::new(),
-            Kind::Webhooks => webhook_check(&group_name),
+            // A webhook group named in `callbacks = …` is refused through
+            // `CallbackGroupType`; nothing to check here.
+            Kind::Webhooks => TokenStream::new(),
         };
         let stubs = group_items(kind, &group_name, &[], &[], check);
         let stubs: syn::File = syn::parse2(stubs).expect("the stubs parse");
@@ -274,7 +276,9 @@ impl Group {
                     .flat_map(|c| c.parameter_checks(&group_name));
                 quote!(#(#checks)*)
             }
-            Kind::Webhooks => webhook_check(&group_name),
+            // A webhook group named in `callbacks = …` is refused through
+            // `CallbackGroupType`; nothing to check here.
+            Kind::Webhooks => TokenStream::new(),
         };
         let specs: Vec<TokenStream> = self.callbacks.iter().map(|c| c.spec()).collect();
         let names: Vec<String> = self.callbacks.iter().map(|c| c.name.to_string()).collect();
@@ -293,15 +297,6 @@ impl Group {
     }
 }
 
-/// The `const` panic of a webhook group's `__check_parameters`: a
-/// `#[webhooks]` group named in `callbacks = …`.
-fn webhook_check(group_name: &str) -> TokenStream {
-    let message = format!(
-        "`{group_name}` is a `#[webhooks]` group: document it with `Api::webhooks({group_name}::WEBHOOK_GROUP)`, not `callbacks = …`"
-    );
-    quote!(::core::panic!(#message))
-}
-
 /// The items every group module gets: its description (`__GROUP` and its
 /// public name), its type for the sending API (`__Group`, and `Trigger` for
 /// callbacks), its callback names and its compile-time parameter check.
@@ -315,14 +310,25 @@ fn group_items(
     check_body: TokenStream,
 ) -> TokenStream {
     let rt = quote!(::callback_runtime::__private);
-    let (kind_variant, public, public_doc) = match kind {
+    let spec = quote! {
+        #rt::CallbackGroup {
+            name: #group_name,
+            module_path: ::core::module_path!(),
+            callbacks: &[#(#specs),*],
+        }
+    };
+    // A callback group and a webhook group are distinct types: one given
+    // where the other is expected does not compile.
+    let (group_type, group_value, public, public_doc) = match kind {
         Kind::Callbacks => (
-            quote!(Callbacks),
+            quote!(#rt::CallbackGroup),
+            spec,
             quote!(CALLBACK_GROUP),
             " This group, for `Api::callbacks` and `ApiScope::callbacks`.",
         ),
         Kind::Webhooks => (
-            quote!(Webhooks),
+            quote!(#rt::WebhookGroup),
+            quote!(#rt::WebhookGroup::new(#spec)),
             quote!(WEBHOOK_GROUP),
             " This group, for `Api::webhooks`.",
         ),
@@ -345,21 +351,16 @@ fn group_items(
         },
         Kind::Webhooks => quote! {
             impl #rt::WebhookGroupType for __Group {
-                const GROUP: &'static #rt::CallbackGroup = &__GROUP;
+                const GROUP: &'static #rt::WebhookGroup = &__GROUP;
             }
         },
     };
     quote! {
         #[doc(hidden)]
-        pub const __GROUP: #rt::CallbackGroup = #rt::CallbackGroup {
-            name: #group_name,
-            module_path: ::core::module_path!(),
-            kind: #rt::GroupKind::#kind_variant,
-            callbacks: &[#(#specs),*],
-        };
+        pub const __GROUP: #group_type = #group_value;
 
         #[doc = #public_doc]
-        pub const #public: &#rt::CallbackGroup = &__GROUP;
+        pub const #public: &#group_type = &__GROUP;
 
         /// The type of this group, for the typed sending API.
         #[doc(hidden)]
@@ -528,7 +529,7 @@ impl Callback {
                 summary: #summary,
                 description: #description,
                 deprecated: #deprecated,
-                callbacks: &[#(&#nested::__GROUP),*],
+                callbacks: &[#(<#nested::__Group as #rt::CallbackGroupType>::GROUP),*],
                 security: #security,
                 describe: {
                     fn __describe(__operation: &mut ::callback_runtime::OperationBuilder<'_>) {

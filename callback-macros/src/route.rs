@@ -262,6 +262,12 @@ impl Route {
             .map(|ty| quote_spanned!(ty.span()=> __operation.output::<#ty>(#status);));
         let describe_responses = self.args.responses.iter().map(describe_response);
 
+        // Each group's description through `CallbackGroupType`: a
+        // `#[webhooks]` group named here is an error about that trait, at
+        // the group's path.
+        let group_refs = groups.iter().map(|group| {
+            quote_spanned!(group.span()=> <#group::__Group as #rt::CallbackGroupType>::GROUP)
+        });
         let checks = self.compile_time_checks(name);
         // The JSON body is kept for a handler that takes a `Trigger` (only
         // an operation with callbacks can): decided once, at registration.
@@ -315,7 +321,7 @@ impl Route {
                     tags: &[#(#tags),*],
                     deprecated: #deprecated,
                     hidden: #hidden,
-                    callbacks: &[#(&#groups::__GROUP),*],
+                    callbacks: &[#(#group_refs),*],
                     security: #security,
                     describe: {
                         fn __describe(__operation: &mut ::callback_runtime::OperationBuilder<'_>) {
@@ -346,7 +352,7 @@ impl Route {
                 quote_spanned!(ty.span()=> ::core::assert!(
                     #rt::group_attached(
                         <#ty as ::callback_runtime::ApiInput>::CALLBACK_GROUP,
-                        &[#(&#groups::__GROUP),*],
+                        <#name as #rt::ApiOperation>::SPEC.callbacks,
                     ),
                     "this handler takes the `Trigger` of a callback group that is not attached to its route: add the group to `callbacks = …`"
                 );)

@@ -12,7 +12,7 @@ use actix_web::web;
 use schemars::JsonSchema;
 
 use crate::assembly::{self, AssemblyError};
-use crate::describe::{ApiOperation, CallbackGroup, OperationBuilder, OperationSpec};
+use crate::describe::{ApiOperation, CallbackGroup, OperationBuilder, OperationSpec, WebhookGroup};
 use crate::openapi::{
     Contact, ExternalDocs, Info, License, OpenApi, SecurityRequirement, SecurityScheme, Server, Tag,
 };
@@ -54,7 +54,7 @@ pub(crate) struct DocumentSettings {
     pub(crate) external_docs: Option<ExternalDocs>,
     pub(crate) security: Vec<SecurityRequirement>,
     pub(crate) security_schemes: Vec<(String, SecurityScheme)>,
-    pub(crate) webhooks: Vec<&'static CallbackGroup>,
+    pub(crate) webhooks: Vec<&'static WebhookGroup>,
 }
 
 /// A path prefix shared by several handlers (`web::scope` with
@@ -224,7 +224,7 @@ impl Api {
 
     /// Documents a group declared with `#[webhooks]` in the document's
     /// `webhooks`: pass `my_webhooks::WEBHOOK_GROUP`.
-    pub fn webhooks(mut self, group: &'static CallbackGroup) -> Self {
+    pub fn webhooks(mut self, group: &'static WebhookGroup) -> Self {
         self.document.webhooks.push(group);
         self
     }

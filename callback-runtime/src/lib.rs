@@ -31,7 +31,7 @@ pub use assembly::AssemblyError;
 pub use callback_macros::{
     callbacks, delete, get, head, options, patch, post, put, trace, webhooks,
 };
-pub use describe::{ApiInput, ApiOutput, CallbackGroup, OperationBuilder};
+pub use describe::{ApiInput, ApiOutput, CallbackGroup, OperationBuilder, WebhookGroup};
 pub use send::{Callback, SignedJson, Trigger, Webhook};
 pub use serve::extract::{Cookies, Headers};
 
@@ -44,7 +44,7 @@ pub use serve::validation::{HttpValidationError, LocationItem, ValidationError};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::describe::{
-        ApiOperation, CallbackGroup, CallbackSpec, GroupKind, Method, OperationSpec,
+        ApiOperation, CallbackGroup, CallbackSpec, Method, OperationSpec, WebhookGroup,
     };
     pub use crate::send::trigger::CaptureBody;
     pub use crate::send::{Callback, CallbackGroupType, TriggerPlan, Webhook, WebhookGroupType};

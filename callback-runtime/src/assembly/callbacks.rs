@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::{schema_pointer, security_requirements, Mounted};
 use crate::describe::{
-    summary_and_description, CallbackGroup, CallbackSpec, GroupKind, OperationBuilder,
+    summary_and_description, CallbackGroup, CallbackSpec, OperationBuilder, WebhookGroup,
 };
 use crate::openapi::{
     Callback, Components, Operation, ParameterIn, PathItem, RefOr, OPTIONAL_EXPRESSIONS,
@@ -58,18 +58,11 @@ pub(super) fn attach(
 /// The document's `webhooks`: each webhook of each group, by name.
 pub(super) fn webhooks(
     generator: &mut SchemaGenerator,
-    groups: &[&'static CallbackGroup],
+    groups: &[&'static WebhookGroup],
     problems: &mut Vec<String>,
 ) -> IndexMap<String, PathItem> {
     let mut webhooks = IndexMap::<String, PathItem>::new();
-    for group in groups {
-        if group.kind != GroupKind::Webhooks {
-            problems.push(format!(
-                "`Api::webhooks` takes a `#[webhooks]` group, but `{}` is a `#[callbacks]` group; attach it to operations with `callbacks = …`",
-                group.name
-            ));
-            continue;
-        }
+    for group in groups.iter().map(|group| group.spec()) {
         for spec in group.callbacks {
             let parent = format!("webhook `{}` of group `{}`", spec.name, group.name);
             let mut operation = describe(generator, spec);
@@ -116,13 +109,6 @@ fn attach_group(
     if depth > MAX_NESTING {
         problems.push(format!(
             "the callbacks of {parent} nest more than {MAX_NESTING} levels deep: does group `{}` reach itself?",
-            group.name
-        ));
-        return;
-    }
-    if group.kind != GroupKind::Callbacks {
-        problems.push(format!(
-            "{parent} is given the `#[webhooks]` group `{}` as callbacks; document webhooks with `Api::webhooks`",
             group.name
         ));
         return;

@@ -28,7 +28,7 @@ pub use outgoing::{webhook, Answer, Outgoing};
 pub use receive::{Received, SignedJson};
 pub use trigger::{Trigger, TriggerPlan};
 
-use crate::describe::CallbackGroup;
+use crate::describe::{CallbackGroup, WebhookGroup};
 
 /// A callback declared in a `#[callbacks]` group: implemented by the marker
 /// struct the macro generates for each declaration
@@ -58,7 +58,14 @@ pub trait Webhook: Copy + 'static {
 }
 
 /// The type of a `#[callbacks]` group (`invoice_callbacks::__Group`), which
-/// [`Trigger`] is parameterized by.
+/// [`Trigger`] is parameterized by. The route macros reach a group's
+/// description through it, so that naming a `#[webhooks]` group in
+/// `callbacks = …` is an error about this trait.
+#[diagnostic::on_unimplemented(
+    message = "`callbacks = …` names a group that is not a `#[callbacks]` group",
+    label = "not a `#[callbacks]` group",
+    note = "a `#[webhooks]` group is documented with `Api::webhooks(group::WEBHOOK_GROUP)`, not attached to operations"
+)]
 pub trait CallbackGroupType: 'static {
     /// The group's description.
     const GROUP: &'static CallbackGroup;
@@ -69,5 +76,5 @@ pub trait CallbackGroupType: 'static {
 /// The type of a `#[webhooks]` group.
 pub trait WebhookGroupType: 'static {
     /// The group's description.
-    const GROUP: &'static CallbackGroup;
+    const GROUP: &'static WebhookGroup;
 }

@@ -146,7 +146,7 @@ where
     W: Webhook,
     W::Body: Serialize,
 {
-    let group = <W::Group as WebhookGroupType>::GROUP;
+    let group = <W::Group as WebhookGroupType>::GROUP.spec();
     let spec = &group.callbacks[W::INDEX];
     Outgoing::new(group.name, spec, Ok(url.into()), body)
 }

@@ -600,33 +600,6 @@ fn markdown_and_include_str_docs_are_kept() {
 }
 
 #[test]
-fn webhooks_group_given_as_callbacks_is_a_startup_error() {
-    let only_hidden = Api::new("t", "1")
-        .callbacks(marketplace_webhooks::WEBHOOK_GROUP)
-        .service(health)
-        .build();
-    assert!(
-        only_hidden.is_ok(),
-        "a hidden operation is not documented, so nothing is attached to it"
-    );
-    let problems = support::problems(
-        Api::new("t", "1")
-            .callbacks(marketplace_webhooks::WEBHOOK_GROUP)
-            .service(legacy_ok),
-    );
-    assert_eq!(
-        problems,
-        ["operation `legacy_ok` (`GET /ok`) is given the `#[webhooks]` group `marketplace_webhooks` as callbacks; document webhooks with `Api::webhooks`"]
-    );
-}
-
-/// A plain operation.
-#[get("/ok")]
-async fn legacy_ok() -> &'static str {
-    "ok"
-}
-
-#[test]
 fn the_fixture_serves_its_routes() {
     let addr = support::serve(marketplace_api().build().unwrap());
     let order = br#"{"id": 1, "items": [{"sku": "tea", "quantity": 2}], "notify_url": "https://shop.example.com/hooks"}"#;
