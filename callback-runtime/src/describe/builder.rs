@@ -66,6 +66,10 @@ impl<'g> OperationBuilder<'g> {
     /// Sets a JSON request body of schema `T`.
     pub fn json_body<T: JsonSchema>(&mut self) -> &mut Self {
         let schema = self.schema_for::<T>();
+        self.json_body_schema(schema)
+    }
+
+    fn json_body_schema(&mut self, schema: Value) -> &mut Self {
         self.request_body = Some(RequestBody {
             content: BTreeMap::from([("application/json".to_owned(), MediaType { schema })]),
             required: true,
@@ -188,6 +192,17 @@ impl<'g> OperationBuilder<'g> {
     pub fn parameters_from<T: JsonSchema>(&mut self, location: ParameterIn) -> &mut Self {
         // The struct itself is not a component: only its fields are documented.
         let object = T::json_schema(self.generator).to_value();
+        self.parameters_from_schema(&object, location, &T::schema_name())
+    }
+
+    /// The work of [`parameters_from`](Self::parameters_from), compiled
+    /// once rather than for every parameter type.
+    fn parameters_from_schema(
+        &mut self,
+        object: &Value,
+        location: ParameterIn,
+        type_name: &str,
+    ) -> &mut Self {
         let properties = object.get("properties").and_then(Value::as_object);
         let required: Vec<&str> = object
             .get("required")
@@ -197,7 +212,7 @@ impl<'g> OperationBuilder<'g> {
         match properties {
             Some(properties) => {
                 if location == ParameterIn::Path {
-                    self.check_path_names(properties.keys(), T::schema_name().as_ref());
+                    self.check_path_names(properties.keys(), type_name);
                 }
                 for (name, property) in properties {
                     let description = property
@@ -214,10 +229,9 @@ impl<'g> OperationBuilder<'g> {
                     });
                 }
             }
-            None if location == ParameterIn::Path => return self.path_values(&object),
+            None if location == ParameterIn::Path => return self.path_values(object),
             None => self.errors.push(format!(
-                "the {location:?} extractor's type `{}` is not a struct with named fields",
-                T::schema_name()
+                "the {location:?} extractor's type `{type_name}` is not a struct with named fields"
             )),
         }
         self
