@@ -8,10 +8,15 @@
 //!   it, then writes its block of `BENCHMARKS.md` and `bench/chart.svg`.
 //! - `cargo run -p bench -- smoke` runs every measurement path with tiny
 //!   numbers in about a minute and writes under `target/bench-smoke/`.
+//! - `cargo run -p bench -- sizes` measures only the release binary size of
+//!   a small app per set of docs features (none, each UI alone, all; the
+//!   apps are built with `--release` whatever the harness's own profile) and
+//!   writes its own block of `BENCHMARKS.md`; `all` measures and writes it
+//!   too.
 //!
 //! Options: `--rounds N` (alternating rounds of the throughput and delivery
 //! runs) and `--only PART,…` (of `requests,instructions,memory,build,
-//! assembly,fastapi,deliveries,postgres`; the report then goes under
+//! assembly,fastapi,deliveries,postgres,sizes`; the report then goes under
 //! `target/bench-partial/`).
 //!
 //! PostgreSQL: `CALLBACKS_BENCH_DATABASE_URL`, else
@@ -40,14 +45,16 @@ use app::Variant;
 use http::Request;
 use machine::{CpuSample, Machine};
 use measure::{
-    assembly, build_time, deliveries, fastapi, instructions, memory, postgres, throughput,
+    assembly, binary_size, build_time, deliveries, fastapi, instructions, memory, postgres,
+    throughput,
 };
 use results::Results;
 use server::{Pinning, Server};
 use workspace::{Profile, Workspace};
 
 const USAGE: &str = "usage: bench all|smoke [--rounds N] \
-                     [--only requests,instructions,memory,build,assembly,fastapi,deliveries,postgres]";
+                     [--only requests,instructions,memory,build,assembly,fastapi,deliveries,postgres,sizes]\n\
+                     \x20      bench sizes";
 
 const BODY: &str = r#"{"id":"inv-1","title":"Coffee","customer":"Ada","total":12.5}"#;
 const INVOICES_TARGET: &str = "/invoices/?callback_url=https://example.com/cb";
@@ -66,6 +73,8 @@ struct Settings {
     assembly_profile: Profile,
     deliveries: deliveries::Settings,
     postgres: postgres::Settings,
+    size_sets: Vec<binary_size::FeatureSet>,
+    size_profile: Profile,
 }
 
 impl Settings {
@@ -115,6 +124,8 @@ impl Settings {
                 claims: 500,
                 claim_limit: 64,
             },
+            size_sets: binary_size::ALL_SETS.to_vec(),
+            size_profile: Profile::Release,
         }
     }
 
@@ -164,6 +175,9 @@ impl Settings {
                 claims: 50,
                 claim_limit: 64,
             },
+            // One debug build of the largest UI: the path works, quickly.
+            size_sets: vec![binary_size::ALL_SETS[3]],
+            size_profile: Profile::Dev,
         }
     }
 
@@ -249,11 +263,23 @@ impl Settings {
                     report::thousands(self.postgres.history as f64)
                 ),
             ),
+            (
+                "binary size".to_owned(),
+                format!(
+                    "docs feature sets {}, {} profile",
+                    self.size_sets
+                        .iter()
+                        .map(|set| set.name)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    self.size_profile.name()
+                ),
+            ),
         ]
     }
 }
 
-const PARTS: [&str; 8] = [
+const PARTS: [&str; 9] = [
     "requests",
     "instructions",
     "memory",
@@ -262,6 +288,7 @@ const PARTS: [&str; 8] = [
     "fastapi",
     "deliveries",
     "postgres",
+    "sizes",
 ];
 
 fn main() -> ExitCode {
@@ -277,6 +304,7 @@ fn main() -> ExitCode {
         Some("deliver") => deliveries::deliver(&args[1..]),
         Some("all") => parse_options(Settings::full(), &args[1..]).and_then(run),
         Some("smoke") => parse_options(Settings::smoke(), &args[1..]).and_then(run),
+        Some("sizes") if args.len() == 1 => sizes(),
         _ => Err(USAGE.to_owned()),
     };
     match result {
@@ -517,6 +545,18 @@ fn run(run: Run) -> Result<(), String> {
         }
     }
 
+    let mut sizes_results = None;
+    if wants("sizes") {
+        attempt("sizes", "Binary size per docs feature set", &mut || {
+            sizes_results = Some(binary_size::measure(
+                &project,
+                &settings.size_sets,
+                settings.size_profile,
+            )?);
+            Ok(())
+        });
+    }
+
     let (report_dir, chart_path, chart_link) = if settings.smoke || run.partial {
         let dir = project.join("target").join(if settings.smoke {
             "bench-smoke"
@@ -531,6 +571,14 @@ fn run(run: Run) -> Result<(), String> {
             "bench/chart.svg".to_owned(),
         )
     };
+    if let Some(sizes) = &sizes_results {
+        let sizes_run = report::SizesRun {
+            command: &run.command,
+            smoke: settings.smoke,
+            machine: &machine,
+        };
+        write_sizes(&report::render_sizes(&sizes_run, sizes), &report_dir)?;
+    }
     let results = Results {
         command: run.command.clone(),
         smoke: settings.smoke,
@@ -561,6 +609,40 @@ fn run(run: Run) -> Result<(), String> {
             failures.join("\n  ")
         ))
     }
+}
+
+/// `bench sizes`: the binary-size block of `BENCHMARKS.md`, alone.
+fn sizes() -> Result<(), String> {
+    let project = project_root();
+    let machine = Machine::describe(&project);
+    let profile = if cfg!(debug_assertions) {
+        ""
+    } else {
+        " --release"
+    };
+    let command = format!("cargo run{profile} -p bench -- sizes");
+    eprintln!("== Binary size per docs feature set");
+    let sizes = binary_size::measure(&project, &binary_size::ALL_SETS, Profile::Release)?;
+    let run = report::SizesRun {
+        command: &command,
+        smoke: false,
+        machine: &machine,
+    };
+    write_sizes(&report::render_sizes(&run, &sizes), &project)
+}
+
+fn write_sizes(block: &str, report_dir: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(report_dir)
+        .map_err(|e| format!("creating {}: {e}", report_dir.display()))?;
+    let report_path = report_dir.join("BENCHMARKS.md");
+    let existing = std::fs::read_to_string(&report_path).ok();
+    std::fs::write(
+        &report_path,
+        report::update_sizes(existing.as_deref(), block),
+    )
+    .map_err(|e| format!("writing {}: {e}", report_path.display()))?;
+    eprintln!("Wrote the binary-size block of {}", report_path.display());
+    Ok(())
 }
 
 /// Throughput of `POST /invoices/` and `GET /openapi.json` on ours, plain

@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 
+use crate::measure::binary_size::Sizes;
 use crate::measure::build_time::BuildTimes;
 use crate::measure::deliveries::{Deliveries, Latency, BUSY_WHILE, IDLE_WHILE};
 use crate::measure::instructions::Count;
@@ -17,6 +18,86 @@ pub const BEGIN: &str =
     "<!-- bench:framework:begin (written by the bench crate; edit outside this block) -->";
 pub const END: &str = "<!-- bench:framework:end -->";
 const TITLE: &str = "# Benchmarks";
+
+/// The markers of the binary-size block, which `bench sizes` writes alone.
+pub const SIZES_BEGIN: &str =
+    "<!-- bench:sizes:begin (written by the bench crate; edit outside this block) -->";
+pub const SIZES_END: &str = "<!-- bench:sizes:end -->";
+
+/// The file with the binary-size block replaced, or added at its end.
+pub fn update_sizes(existing: Option<&str>, block: &str) -> String {
+    let block = format!("{SIZES_BEGIN}\n{}\n{SIZES_END}", block.trim_end());
+    match existing {
+        Some(text) if text.contains(SIZES_BEGIN) && text.contains(SIZES_END) => {
+            let start = text.find(SIZES_BEGIN).expect("checked");
+            let end = text.find(SIZES_END).expect("checked") + SIZES_END.len();
+            format!("{}{block}{}", &text[..start], &text[end..])
+        }
+        Some(text) => format!("{}\n\n{block}\n", text.trim_end()),
+        None => format!("{TITLE}\n\n{block}\n"),
+    }
+}
+
+/// What the binary-size block says about its run.
+pub struct SizesRun<'a> {
+    pub command: &'a str,
+    pub smoke: bool,
+    pub machine: &'a crate::machine::Machine,
+}
+
+/// The binary-size block: one row per feature set.
+pub fn render_sizes(run: &SizesRun, sizes: &Sizes) -> String {
+    let mut out = String::new();
+    let w = &mut out;
+    let _ = writeln!(w, "## Binary size per docs feature set\n");
+    if run.smoke {
+        let _ = writeln!(
+            w,
+            "**Smoke run**: a debug build of one feature set, only to show the measurement \
+             works.\n"
+        );
+    }
+    let _ = writeln!(
+        w,
+        "Measured with `{}` on {}, commit {}, {}. The app is the one-operation API of the \
+         build-time benchmark (an annotated handler with a callback, served by `HttpServer`), \
+         built with the `{}` profile as Cargo defines it (no LTO, symbols kept) against \
+         `callback-runtime` with `default-features = false` and the features of each row. \
+         \"Embedded files\" is the size of those UIs' vendored files \
+         (`callback-docs-assets/vendor/<ui>/`, bundles and license files), all of which the \
+         binary carries.\n",
+        run.command, run.machine.date, run.machine.commit, run.machine.rustc, sizes.profile
+    );
+    let _ = writeln!(
+        w,
+        "| Features | Binary | Over no docs UI | Embedded files |\n| --- | ---: | ---: | ---: |"
+    );
+    let baseline = sizes.baseline();
+    for size in &sizes.sizes {
+        let features = if size.features.is_empty() {
+            "none".to_owned()
+        } else {
+            size.features
+                .iter()
+                .map(|f| format!("`{f}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let over = match baseline {
+            Some(base) if size.set != "none" => {
+                format!("+{}", bytes(size.binary.saturating_sub(base) as usize))
+            }
+            _ => "–".to_owned(),
+        };
+        let _ = writeln!(
+            w,
+            "| {features} | {} | {over} | {} |",
+            bytes(size.binary as usize),
+            bytes(size.embedded as usize)
+        );
+    }
+    out
+}
 
 /// The file with the harness's block replaced (or added after the title).
 pub fn update(existing: Option<&str>, block: &str) -> String {
@@ -824,6 +905,20 @@ mod tests {
         );
         assert!(text.starts_with("# Benchmarks\n\n<!-- bench:framework:begin"));
         assert!(text.ends_with("## Runtime expressions\n\ntheirs\n"));
+    }
+
+    #[test]
+    fn the_sizes_block_is_its_own() {
+        let framework = update(None, "figures");
+        let with_analysis = format!("{framework}\n## Analysis\n\nmine\n");
+        let first = update_sizes(Some(&with_analysis), "old sizes");
+        assert!(first.ends_with("mine\n\n<!-- bench:sizes:begin (written by the bench crate; edit outside this block) -->\nold sizes\n<!-- bench:sizes:end -->\n"));
+        let second = update_sizes(Some(&first), "new sizes");
+        assert!(second.contains("new sizes") && !second.contains("old sizes"));
+        assert!(second.contains("figures\n<!-- bench:framework:end -->"));
+        // A framework rewrite leaves the sizes block alone.
+        let third = update(Some(&second), "new figures");
+        assert!(third.contains("new figures") && third.contains("new sizes"));
     }
 
     #[test]

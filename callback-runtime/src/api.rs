@@ -133,7 +133,8 @@ fn requirement(scheme: &str, scopes: &[&str]) -> SecurityRequirement {
 
 impl Api {
     /// An API with the given title and version, the docs site at its
-    /// default paths (`/openapi.json`, `/docs`, `/redoc`).
+    /// default paths (`/openapi.json`, `/docs`, `/redoc`, `/scalar`; each
+    /// UI only with its feature).
     pub fn new(title: impl Into<String>, version: impl Into<String>) -> Self {
         Api {
             document: DocumentSettings {
@@ -250,14 +251,29 @@ impl Api {
     }
 
     /// Serves Swagger UI at `path` (`None`: not at all) instead of `/docs`.
+    ///
+    /// Without the `swagger-ui` feature the page is never served, and this
+    /// setting has no effect.
     pub fn swagger_ui_path(mut self, path: Option<&str>) -> Self {
         self.docs.swagger_ui = path.map(str::to_owned);
         self
     }
 
     /// Serves ReDoc at `path` (`None`: not at all) instead of `/redoc`.
+    ///
+    /// Without the `redoc` feature the page is never served, and this
+    /// setting has no effect.
     pub fn redoc_path(mut self, path: Option<&str>) -> Self {
         self.docs.redoc = path.map(str::to_owned);
+        self
+    }
+
+    /// Serves Scalar at `path` (`None`: not at all) instead of `/scalar`.
+    ///
+    /// Without the `scalar` feature the page is never served, and this
+    /// setting has no effect.
+    pub fn scalar_path(mut self, path: Option<&str>) -> Self {
+        self.docs.scalar = path.map(str::to_owned);
         self
     }
 

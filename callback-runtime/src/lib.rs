@@ -4,8 +4,13 @@
 //! Annotate handlers with the route macros ([`get`], [`post`], …), declare
 //! the requests your API makes back to its clients in a [`callbacks`]
 //! module, mount everything through an [`Api`], and the app serves a checked
-//! OpenAPI 3.1 document at `/openapi.json` with Swagger UI at `/docs` and
-//! ReDoc at `/redoc`.
+//! OpenAPI 3.1 document at `/openapi.json` with Swagger UI at `/docs`,
+//! ReDoc at `/redoc` and Scalar at `/scalar`.
+//!
+//! Each docs UI is a feature, all on by default: `swagger-ui`, `redoc`,
+//! `scalar`. With `default-features = false` the binary carries none of the
+//! bundles and serves only the document; a page whose feature is off is not
+//! served.
 //!
 //! The crate is laid out by when its code runs:
 //! - [`describe`]: what the macros generate (compile-time data);

@@ -134,6 +134,21 @@ await check('redoc-callbacks', `${invoices}/redoc`, async (page) => {
   );
 });
 
+await check('scalar-callbacks', `${invoices}/scalar`, async (page) => {
+  const callbacks = page.locator('.callbacks-list', { has: page.getByText('Callbacks', { exact: true }) });
+  await expectVisible(callbacks, 'the Callbacks section');
+  const callback = callbacks.locator('.callback-item-trigger', { hasText: 'invoice_notification' });
+  await expectVisible(callback, 'the invoice_notification callback');
+  const key = '{$request.query.callback_url}/invoices/{$request.body#/id}';
+  await expectVisible(callback.getByText(key, { exact: true }), `the callback key ${key}`);
+  if ((await callback.getAttribute('aria-expanded')) !== 'true') {
+    await callback.click();
+  }
+  const panel = callbacks.locator('.callback-operation-panel');
+  await expectVisible(panel.getByText('InvoiceEvent', { exact: true }), 'the InvoiceEvent body schema');
+  await expectVisible(panel.getByText('paid', { exact: true }), "InvoiceEvent's `paid` property");
+});
+
 await browser.close();
 if (failures.length > 0) {
   console.error(failures.join('\n'));

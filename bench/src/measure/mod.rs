@@ -1,6 +1,7 @@
 //! The measurements, one per file.
 
 pub mod assembly;
+pub mod binary_size;
 pub mod build_time;
 pub mod deliveries;
 pub mod fastapi;

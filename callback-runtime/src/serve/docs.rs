@@ -1,17 +1,21 @@
 //! The docs site: `/openapi.json` from bytes serialized once at start-up,
-//! Swagger UI and ReDoc from bundles embedded in the binary.
+//! and Swagger UI, ReDoc and Scalar (each behind its feature) from bundles
+//! embedded in the binary, with the license files they name served next to
+//! them.
 
 use actix_web::dev::{AppService, HttpServiceFactory};
 use actix_web::http::header::{CacheControl, CacheDirective, ContentType};
 use actix_web::{web, HttpResponse};
-use callback_docs_assets::{REDOC_STANDALONE_JS, SWAGGER_UI_BUNDLE_JS, SWAGGER_UI_CSS};
+use callback_docs_assets::Asset;
 
-/// Where the docs site is served. `None` turns a page off.
+/// Where the docs site is served. `None` turns a page off; a page whose
+/// feature is off is never served.
 #[derive(Debug, Clone)]
 pub(crate) struct DocsPaths {
     pub openapi: String,
     pub swagger_ui: Option<String>,
     pub redoc: Option<String>,
+    pub scalar: Option<String>,
 }
 
 impl Default for DocsPaths {
@@ -20,6 +24,7 @@ impl Default for DocsPaths {
             openapi: "/openapi.json".to_owned(),
             swagger_ui: Some("/docs".to_owned()),
             redoc: Some("/redoc".to_owned()),
+            scalar: Some("/scalar".to_owned()),
         }
     }
 }
@@ -27,32 +32,66 @@ impl Default for DocsPaths {
 /// The routes of the docs site, with their pages rendered once.
 #[derive(Clone)]
 pub(crate) struct DocsSite {
-    paths: DocsPaths,
+    openapi: String,
     openapi_json: web::Bytes,
-    swagger_page: web::Bytes,
-    redoc_page: web::Bytes,
+    pages: Vec<Page>,
+}
+
+/// One UI: its HTML page at `base`, its assets at `{base}/{name}`.
+#[derive(Clone)]
+struct Page {
+    base: String,
+    html: web::Bytes,
+    assets: &'static [Asset],
 }
 
 impl DocsSite {
     pub(crate) fn new(paths: DocsPaths, title: &str, openapi_json: web::Bytes) -> Self {
-        let title = escape_html(title);
-        let spec_url = js_string(&paths.openapi);
-        let swagger_page = paths
-            .swagger_ui
-            .as_deref()
-            .map_or_else(String::new, |base| {
-                format!(
-                    r##"<!doctype html>
+        let DocsPaths {
+            openapi,
+            swagger_ui,
+            redoc,
+            scalar,
+        } = paths;
+        // A page whose feature is off is dropped here, whatever its path.
+        #[allow(unused_mut)]
+        let mut pages = Vec::new();
+        #[cfg(feature = "swagger-ui")]
+        pages.extend(swagger_ui.map(|base| swagger_ui_page(base, title, &openapi)));
+        #[cfg(not(feature = "swagger-ui"))]
+        drop(swagger_ui);
+        #[cfg(feature = "redoc")]
+        pages.extend(redoc.map(|base| redoc_page(base, title, &openapi)));
+        #[cfg(not(feature = "redoc"))]
+        drop(redoc);
+        #[cfg(feature = "scalar")]
+        pages.extend(scalar.map(|base| scalar_page(base, title, &openapi)));
+        #[cfg(not(feature = "scalar"))]
+        drop(scalar);
+        #[cfg(not(any(feature = "swagger-ui", feature = "redoc", feature = "scalar")))]
+        let _ = title;
+        DocsSite {
+            openapi,
+            openapi_json,
+            pages,
+        }
+    }
+}
+
+#[cfg(feature = "swagger-ui")]
+fn swagger_ui_page(base: String, title: &str, openapi: &str) -> Page {
+    let html = format!(
+        r##"<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} - Swagger UI</title>
-<link rel="stylesheet" href="{base}/swagger-ui.css">
+<link rel="stylesheet" href="{base_html}/swagger-ui.css">
 </head>
 <body>
 <div id="swagger-ui"></div>
-<script src="{base}/swagger-ui-bundle.js"></script>
+<script src="{base_html}/swagger-ui-bundle.js"></script>
 <script>
 window.ui = SwaggerUIBundle({{
   url: {spec_url},
@@ -66,12 +105,21 @@ window.ui = SwaggerUIBundle({{
 </body>
 </html>
 "##,
-                    base = escape_html(base)
-                )
-            });
-        let redoc_page = paths.redoc.as_deref().map_or_else(String::new, |base| {
-            format!(
-                r##"<!doctype html>
+        title = escape_html(title),
+        base_html = escape_html(&base),
+        spec_url = js_string(openapi),
+    );
+    Page {
+        base,
+        html: html.into(),
+        assets: callback_docs_assets::swagger_ui::ASSETS,
+    }
+}
+
+#[cfg(feature = "redoc")]
+fn redoc_page(base: String, title: &str, openapi: &str) -> Page {
+    let html = format!(
+        r##"<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -81,29 +129,70 @@ window.ui = SwaggerUIBundle({{
 </head>
 <body>
 <div id="redoc-container"></div>
-<script src="{base}/redoc.standalone.js"></script>
+<script src="{base_html}/redoc.standalone.js"></script>
 <script>
 Redoc.init({spec_url}, {{}}, document.getElementById("redoc-container"));
 </script>
 </body>
 </html>
 "##,
-                base = escape_html(base)
-            )
-        });
-        DocsSite {
-            paths,
-            openapi_json,
-            swagger_page: swagger_page.into(),
-            redoc_page: redoc_page.into(),
-        }
+        title = escape_html(title),
+        base_html = escape_html(&base),
+        spec_url = js_string(openapi),
+    );
+    Page {
+        base,
+        html: html.into(),
+        assets: callback_docs_assets::redoc::ASSETS,
+    }
+}
+
+/// Scalar's defaults load web fonts and reach Scalar's hosted services
+/// (telemetry, a request proxy, an AI agent, MCP, a registry, sharing); the
+/// page turns each of them off so that everything comes from the app.
+#[cfg(feature = "scalar")]
+fn scalar_page(base: String, title: &str, openapi: &str) -> Page {
+    let html = format!(
+        r##"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} - Scalar</title>
+</head>
+<body>
+<div id="scalar"></div>
+<script src="{base_html}/standalone.js"></script>
+<script>
+Scalar.createApiReference("#scalar", {{
+  url: {spec_url},
+  withDefaultFonts: false,
+  telemetry: false,
+  showDeveloperTools: "never",
+  agent: {{ disabled: true }},
+  mcp: {{ disabled: true }},
+  proxyUrl: "",
+  externalUrls: {{ dashboardUrl: "", registryUrl: "", proxyUrl: "", apiBaseUrl: "" }}
+}});
+</script>
+</body>
+</html>
+"##,
+        title = escape_html(title),
+        base_html = escape_html(&base),
+        spec_url = js_string(openapi),
+    );
+    Page {
+        base,
+        html: html.into(),
+        assets: callback_docs_assets::scalar::ASSETS,
     }
 }
 
 impl HttpServiceFactory for DocsSite {
     fn register(self, config: &mut AppService) {
         let json = self.openapi_json;
-        web::resource(self.paths.openapi.as_str())
+        web::resource(self.openapi.as_str())
             .route(web::get().to(move || {
                 let json = json.clone();
                 async move {
@@ -113,32 +202,16 @@ impl HttpServiceFactory for DocsSite {
                 }
             }))
             .register(config);
-        if let Some(base) = &self.paths.swagger_ui {
-            page(base, self.swagger_page).register(config);
-            asset(
-                &format!("{base}/swagger-ui-bundle.js"),
-                SWAGGER_UI_BUNDLE_JS,
-                JAVASCRIPT,
-            )
-            .register(config);
-            asset(&format!("{base}/swagger-ui.css"), SWAGGER_UI_CSS, CSS).register(config);
-        }
-        if let Some(base) = &self.paths.redoc {
-            page(base, self.redoc_page).register(config);
-            asset(
-                &format!("{base}/redoc.standalone.js"),
-                REDOC_STANDALONE_JS,
-                JAVASCRIPT,
-            )
-            .register(config);
+        for page in self.pages {
+            html_page(&page.base, page.html).register(config);
+            for asset in page.assets {
+                asset_file(&format!("{}/{}", page.base, asset.name), asset).register(config);
+            }
         }
     }
 }
 
-const JAVASCRIPT: &str = "text/javascript; charset=utf-8";
-const CSS: &str = "text/css; charset=utf-8";
-
-fn page(path: &str, html: web::Bytes) -> actix_web::Resource {
+fn html_page(path: &str, html: web::Bytes) -> actix_web::Resource {
     web::resource(path).route(web::get().to(move || {
         let html = html.clone();
         async move {
@@ -149,25 +222,27 @@ fn page(path: &str, html: web::Bytes) -> actix_web::Resource {
     }))
 }
 
-fn asset(path: &str, bytes: &'static [u8], content_type: &'static str) -> actix_web::Resource {
+fn asset_file(path: &str, asset: &'static Asset) -> actix_web::Resource {
     web::resource(path).route(web::get().to(move || async move {
         HttpResponse::Ok()
-            .content_type(content_type)
+            .content_type(asset.content_type)
             .insert_header(CacheControl(vec![
                 CacheDirective::Public,
                 CacheDirective::MaxAge(86_400),
             ]))
-            .body(bytes)
+            .body(asset.bytes)
     }))
 }
 
 /// A JavaScript string literal that is safe inside a `<script>` element.
+#[cfg(any(feature = "swagger-ui", feature = "redoc", feature = "scalar"))]
 fn js_string(text: &str) -> String {
     serde_json::Value::from(text)
         .to_string()
         .replace('<', "\\u003c")
 }
 
+#[cfg(any(feature = "swagger-ui", feature = "redoc", feature = "scalar"))]
 fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {

@@ -1,7 +1,8 @@
 //! Serves the invoices API with its docs on 127.0.0.1:8000 (or the address
 //! in `INVOICES_ADDR`): the document at `/openapi.json`, Swagger UI at
-//! `/docs`, ReDoc at `/redoc`, the deliveries at `/deliveries`. It sends
-//! each invoice's callback to the client's `callback_url`.
+//! `/docs`, ReDoc at `/redoc`, Scalar at `/scalar`, the deliveries at
+//! `/deliveries`. It sends each invoice's callback to the client's
+//! `callback_url`.
 //!
 //! - `CALLBACKS_SECRET`: the `whsec_…` secret callbacks are signed with (a
 //!   new one is generated and printed when unset);

@@ -52,10 +52,15 @@ fn docs_pages_render_callbacks_and_webhooks() {
     );
     assert_eq!(
         stdout.lines().filter(|l| l.starts_with("ok: ")).count(),
-        3,
+        4,
         "{stdout}"
     );
-    for name in ["swagger-callbacks", "swagger-webhooks", "redoc-callbacks"] {
+    for name in [
+        "swagger-callbacks",
+        "swagger-webhooks",
+        "redoc-callbacks",
+        "scalar-callbacks",
+    ] {
         assert!(
             shots.join(format!("{name}.png")).exists(),
             "screenshot {name}.png"

@@ -441,6 +441,7 @@ fn docs_site_paths_are_configurable() {
         .openapi_path("/spec/v2.json")
         .swagger_ui_path(Some("/swagger"))
         .redoc_path(None)
+        .scalar_path(Some("/reference"))
         .service(health)
         .build()
         .unwrap();
@@ -466,6 +467,24 @@ fn docs_site_paths_are_configurable() {
     );
     assert_eq!(
         support::request(addr, "GET", "/redoc", &[], b"").status,
+        404
+    );
+    assert_eq!(
+        support::request(addr, "GET", "/redoc/LICENSE", &[], b"").status,
+        404
+    );
+    let page = support::request(addr, "GET", "/reference", &[], b"").text();
+    assert!(
+        page.contains("<title>Custom &lt;Title&gt; - Scalar</title>"),
+        "{page}"
+    );
+    assert!(page.contains("url: \"/spec/v2.json\""), "{page}");
+    assert_eq!(
+        support::request(addr, "GET", "/reference/standalone.js", &[], b"").status,
+        200
+    );
+    assert_eq!(
+        support::request(addr, "GET", "/scalar", &[], b"").status,
         404
     );
 }

@@ -241,6 +241,122 @@ fn redoc_is_served_by_the_app() {
 }
 
 #[test]
+fn scalar_is_served_by_the_app() {
+    assert_page_and_assets("/scalar", &["/scalar/standalone.js"]);
+    let html = request(server(), "GET", "/scalar", &[], b"").text();
+    // Scalar's defaults load web fonts and reach its hosted services; the
+    // page turns each of them off (the browser test checks no request
+    // leaves the app).
+    for setting in [
+        "withDefaultFonts: false",
+        "telemetry: false",
+        "showDeveloperTools: \"never\"",
+        "agent: { disabled: true }",
+        "mcp: { disabled: true }",
+        "proxyUrl: \"\"",
+        "externalUrls: { dashboardUrl: \"\", registryUrl: \"\", proxyUrl: \"\", apiBaseUrl: \"\" }",
+    ] {
+        assert!(html.contains(setting), "{setting}: {html}");
+    }
+}
+
+fn vendored(file: &str) -> Vec<u8> {
+    let path = support::workspace_root()
+        .join("callback-docs-assets/vendor")
+        .join(file);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The bundles go out byte for byte as vendored (ReDoc's with its patched
+/// logo), with their charset.
+#[test]
+fn bundles_are_the_vendored_bytes() {
+    for (path, file, content_type) in [
+        (
+            "/docs/swagger-ui-bundle.js",
+            "swagger-ui/swagger-ui-bundle.js",
+            "text/javascript; charset=utf-8",
+        ),
+        (
+            "/docs/swagger-ui.css",
+            "swagger-ui/swagger-ui.css",
+            "text/css; charset=utf-8",
+        ),
+        (
+            "/redoc/redoc.standalone.js",
+            "redoc/redoc.standalone.js",
+            "text/javascript; charset=utf-8",
+        ),
+        (
+            "/scalar/standalone.js",
+            "scalar/standalone.js",
+            "text/javascript; charset=utf-8",
+        ),
+    ] {
+        let response = request(server(), "GET", path, &[], b"");
+        assert_eq!(response.status, 200, "{path}");
+        assert_eq!(
+            response.header("content-type"),
+            Some(content_type),
+            "{path}"
+        );
+        assert!(response.body == vendored(file), "{path} is vendor/{file}");
+    }
+}
+
+/// Every license file is served next to its bundle, under the name the
+/// bundle's banner gives it, as UTF-8 text.
+#[test]
+fn license_files_are_served_next_to_their_bundles() {
+    for (path, file) in [
+        (
+            "/docs/swagger-ui-bundle.js.LICENSE.txt",
+            "swagger-ui/swagger-ui-bundle.js.LICENSE.txt",
+        ),
+        ("/docs/LICENSE", "swagger-ui/LICENSE"),
+        ("/docs/NOTICE", "swagger-ui/NOTICE"),
+        (
+            "/redoc/redoc.standalone.js.LICENSE.txt",
+            "redoc/redoc.standalone.js.LICENSE.txt",
+        ),
+        ("/redoc/LICENSE", "redoc/LICENSE"),
+        ("/scalar/LICENSE", "scalar/LICENSE"),
+    ] {
+        let response = request(server(), "GET", path, &[], b"");
+        assert_eq!(response.status, 200, "{path}");
+        assert_eq!(
+            response.header("content-type"),
+            Some("text/plain; charset=utf-8"),
+            "{path}"
+        );
+        assert_eq!(
+            response.text(),
+            String::from_utf8(vendored(file)).unwrap(),
+            "{path}"
+        );
+    }
+    let note = request(server(), "GET", "/scalar/LICENSE", &[], b"").text();
+    assert!(note.contains("\"license\": \"MIT\""), "{note}");
+    for (bundle, named) in [
+        (
+            "/docs/swagger-ui-bundle.js",
+            "/docs/swagger-ui-bundle.js.LICENSE.txt",
+        ),
+        (
+            "/redoc/redoc.standalone.js",
+            "/redoc/redoc.standalone.js.LICENSE.txt",
+        ),
+    ] {
+        let body = request(server(), "GET", bundle, &[], b"").body;
+        let banner = format!(
+            "/*! For license information please see {} */\n",
+            named.rsplit('/').next().unwrap()
+        );
+        assert!(body.starts_with(banner.as_bytes()), "{bundle}");
+    }
+}
+
+#[test]
 fn unknown_path_is_404() {
     assert_eq!(request(server(), "GET", "/nope", &[], b"").status, 404);
 }
