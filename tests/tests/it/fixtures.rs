@@ -198,7 +198,7 @@ fn path_and_status_parameters() {
     let replace = &doc["paths"]["/api/v1/orders/{id}"]["put"];
     assert_eq!(
         replace["parameters"][0],
-        json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "format": "uint64", "minimum": 0}})
+        json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "format": "uint64", "minimum": 0, "maximum": u64::MAX}})
     );
     let cancel = &doc["paths"]["/api/v1/orders/{id}"]["delete"];
     assert_eq!(
