@@ -354,7 +354,20 @@ fn every_problem_is_reported_at_once() {
             .service(first)
             .service(second),
     );
-    assert_eq!(all.len(), 3, "{all:#?}");
+    // The same sentences as each mistake gives alone, in the order the
+    // assembly finds them: operations, then callbacks, then operationIds.
+    assert_eq!(
+        all,
+        [
+            "callback `order_event` of group `strict_callbacks`, attached to operation `wrong_query` (`POST /wrong-query`): \
+             `{$request.query.callback_url}` reads the query parameter `callback_url`, which the operation does not declare \
+             (its query parameters: `page`)",
+            "callback `numbered` of group `pointer_callbacks`, attached to operation `wrong_pointer` (`POST /wrong-pointer`): \
+             `{$request.body#/number}` points at `number`, which type `Order` does not have (its properties: id, item)",
+            "operationId `same_id` is used by both `GET /first` (handler `first`) and `GET /second` (handler `second`); \
+             set `operation_id = \"…\"` on one of them",
+        ]
+    );
 }
 
 #[test]
