@@ -381,6 +381,55 @@ fn the_same_handler_mounted_twice_is_a_startup_error() {
     );
 }
 
+/// A second group with a callback named like `order_callbacks`' own.
+#[callbacks]
+pub mod shipping_callbacks {
+    use super::*;
+
+    /// The parcel's status changed.
+    #[post("{$callback_url}/parcels/status")]
+    fn status_changed(body: StatusEvent) -> Ack;
+}
+
+/// Ship an order: its own group names a callback `status_changed` too.
+#[post("/shipments", callbacks = shipping_callbacks)]
+async fn ship_order(order: web::Json<Order>, query: web::Query<CallbackQuery>) -> web::Json<Ack> {
+    let _ = (order, query);
+    web::Json(Ack { ok: true })
+}
+
+#[test]
+fn a_callback_name_in_both_a_scope_group_and_the_operations_group_is_a_startup_error() {
+    // The operation's `callbacks` object is keyed by name: one of the two
+    // would silently be lost, so the build names both groups.
+    let api = Api::new("t", "1").service(
+        ApiScope::new("/shop")
+            .callbacks(order_callbacks::CALLBACK_GROUP)
+            .service(ship_order),
+    );
+    assert_eq!(
+        problems(api),
+        ["operation `ship_order` (`POST /shop/shipments`): group `order_callbacks` \
+          (from `Api::callbacks` or `ApiScope::callbacks`) and group `shipping_callbacks` \
+          (its own `callbacks = …`) both have a callback named `status_changed`, and the operation's \
+          `callbacks` object holds one callback per name; rename one of them"]
+    );
+}
+
+#[test]
+fn a_group_given_by_the_scope_and_the_operation_is_a_startup_error() {
+    let api = Api::new("t", "1").service(
+        ApiScope::new("/shop")
+            .callbacks(order_callbacks::CALLBACK_GROUP)
+            .service(create_order),
+    );
+    assert_eq!(
+        problems(api),
+        ["operation `create_order` (`POST /shop/orders`): group `order_callbacks` is attached twice \
+          (from `Api::callbacks` or `ApiScope::callbacks`, and its own `callbacks = …`); attach it once"]
+    );
+}
+
 #[derive(Deserialize, JsonSchema)]
 pub struct Paging {
     /// Where the previous page ended.
