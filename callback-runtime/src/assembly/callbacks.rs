@@ -39,6 +39,12 @@ pub(super) fn attach(
     }
     for (path, m, operation) in operations.iter_mut() {
         let parent = m.name(path);
+        let groups: Vec<_> = (m.scope_callbacks.iter().map(|g| (*g, FROM_SCOPE)))
+            .chain(m.spec.callbacks.iter().map(|g| (*g, OWN)))
+            .collect();
+        if !names_are_unique(&parent, &groups, problems) {
+            continue;
+        }
         for group in m.callback_groups() {
             let shared = uses[&group_key(group)] > 1;
             attach_group(
@@ -66,6 +72,10 @@ pub(super) fn webhooks(
         for spec in group.callbacks {
             let parent = format!("webhook `{}` of group `{}`", spec.name, group.name);
             let mut operation = describe(generator, spec);
+            let nested_groups: Vec<_> = spec.callbacks.iter().map(|g| (*g, OWN)).collect();
+            if !names_are_unique(&parent, &nested_groups, problems) {
+                continue;
+            }
             for nested in spec.callbacks {
                 attach_group(
                     generator,
@@ -126,7 +136,13 @@ fn attach_group(
             continue;
         };
         let child = format!("callback `{}` of {parent}", spec.name);
-        for nested in spec.callbacks {
+        let nested_groups: Vec<_> = spec.callbacks.iter().map(|g| (*g, OWN)).collect();
+        let nested = if names_are_unique(&child, &nested_groups, problems) {
+            spec.callbacks
+        } else {
+            &[]
+        };
+        for nested in nested {
             attach_group(
                 generator,
                 &mut callback_operation,
@@ -161,6 +177,62 @@ fn attach_group(
 
 fn group_key(group: &CallbackGroup) -> (&'static str, &'static str) {
     (group.module_path, group.name)
+}
+
+/// Where a group attached to an operation comes from, for the problems of
+/// [`names_are_unique`].
+const FROM_SCOPE: &str = "from `Api::callbacks` or `ApiScope::callbacks`";
+const OWN: &str = "its own `callbacks = …`";
+
+/// Checks that the groups attached to one operation (with where each comes
+/// from) give each callback name once, and that no group is attached twice.
+///
+/// An operation's `callbacks` object is keyed by the callback's name, so
+/// two callbacks of one name cannot both be documented; rather than let one
+/// silently replace the other, the build names both groups. Returns whether
+/// the names are unique.
+fn names_are_unique(
+    parent: &str,
+    groups: &[(&'static CallbackGroup, &str)],
+    problems: &mut Vec<String>,
+) -> bool {
+    let before = problems.len();
+    let mut attached: Vec<(&CallbackGroup, &str)> = Vec::new();
+    let mut names: HashMap<&str, (&CallbackGroup, &str)> = HashMap::new();
+    for &(group, origin) in groups {
+        if let Some((_, first)) = attached
+            .iter()
+            .find(|(g, _)| group_key(g) == group_key(group))
+        {
+            problems.push(format!(
+                "{parent}: group `{}` is attached twice ({first}, and {origin}); attach it once",
+                group.name
+            ));
+            continue;
+        }
+        attached.push((group, origin));
+        for spec in group.callbacks {
+            match names.get(spec.name) {
+                Some((first, first_origin)) => {
+                    let (first_name, name) = if first.name == group.name {
+                        (first.module_path, group.module_path)
+                    } else {
+                        (first.name, group.name)
+                    };
+                    problems.push(format!(
+                        "{parent}: group `{first_name}` ({first_origin}) and group `{name}` ({origin}) \
+                         both have a callback named `{}`, and the operation's `callbacks` object holds \
+                         one callback per name; rename one of them",
+                        spec.name
+                    ));
+                }
+                None => {
+                    names.insert(spec.name, (group, origin));
+                }
+            }
+        }
+    }
+    problems.len() == before
 }
 
 struct Context<'a> {

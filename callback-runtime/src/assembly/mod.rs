@@ -14,7 +14,8 @@ use serde_json::Value;
 
 use crate::api::{Api, ApiScope, DefaultResponse, EntryKind, Shared};
 use crate::describe::{
-    summary_and_description, CallbackGroup, OperationBuilder, OperationSpec, SecuritySpec,
+    summary_and_description, CallbackGroup, IntegerRanges, OperationBuilder, OperationSpec,
+    SecuritySpec,
 };
 use crate::openapi::{
     Callback, Components, OpenApi, Operation, PathItem, RefOr, Response, SecurityRequirement,
@@ -80,10 +81,14 @@ impl Mounted {
 pub(crate) fn assemble(api: &Api) -> Result<OpenApi, AssemblyError> {
     let mut mounted = Vec::new();
     collect("", &api.root, &Shared::default(), &mut mounted);
-    let mut generator = SchemaGenerator::new(SchemaSettings::draft2020_12().with(|s| {
-        s.definitions_path = "/components/schemas".into();
-        s.meta_schema = None;
-    }));
+    let mut generator = SchemaGenerator::new(
+        SchemaSettings::draft2020_12()
+            .with(|s| {
+                s.definitions_path = "/components/schemas".into();
+                s.meta_schema = None;
+            })
+            .with_transform(IntegerRanges),
+    );
     let mut problems = Vec::new();
     let mut operations = Vec::new();
     for m in mounted.iter().filter(|m| !m.spec.hidden) {

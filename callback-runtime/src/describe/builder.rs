@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 
 use actix_web::http::StatusCode;
-use schemars::{JsonSchema, SchemaGenerator};
+use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde_json::Value;
 
 use crate::openapi::{Header, MediaType, Parameter, ParameterIn, RequestBody, Response};
@@ -191,7 +191,8 @@ impl<'g> OperationBuilder<'g> {
     /// (query and path structs; `required` follows the schema).
     pub fn parameters_from<T: JsonSchema>(&mut self, location: ParameterIn) -> &mut Self {
         // The struct itself is not a component: only its fields are documented.
-        let object = T::json_schema(self.generator).to_value();
+        let schema = T::json_schema(self.generator);
+        let object = self.transformed(schema);
         self.parameters_from_schema(&object, location, &T::schema_name())
     }
 
@@ -294,7 +295,17 @@ impl<'g> OperationBuilder<'g> {
 
     /// The schema of `T` (a `$ref` for named types).
     pub fn schema_for<T: JsonSchema>(&mut self) -> Value {
-        self.generator.subschema_for::<T>().to_value()
+        let schema = self.generator.subschema_for::<T>();
+        self.transformed(schema)
+    }
+
+    /// An inline schema with the generator's transforms applied, as
+    /// schemars applies them to the named schemas (components).
+    fn transformed(&mut self, mut schema: Schema) -> Value {
+        for transform in self.generator.transforms_mut() {
+            transform.transform(&mut schema);
+        }
+        schema.to_value()
     }
 }
 

@@ -9,11 +9,13 @@
 mod builder;
 mod docs;
 mod inputs;
+mod integers;
 mod outputs;
 
 pub use builder::OperationBuilder;
 pub(crate) use docs::summary_and_description;
 pub use inputs::ApiInput;
+pub(crate) use integers::IntegerRanges;
 pub use outputs::ApiOutput;
 
 /// An HTTP method of an operation or a callback.

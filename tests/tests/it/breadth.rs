@@ -479,7 +479,8 @@ fn parameters_of_every_kind() {
             {"name": "q", "in": "query", "description": "Text to look for.", "required": false,
              "schema": {"type": ["string", "null"], "description": "Text to look for."}},
             {"name": "limit", "in": "query", "description": "How many orders per page.", "required": false,
-             "schema": {"type": ["integer", "null"], "format": "uint32", "minimum": 0, "description": "How many orders per page.", "default": null}}
+             "schema": {"type": ["integer", "null"], "format": "uint32", "minimum": 0, "description": "How many orders per page.", "default": null,
+                        "maximum": u32::MAX}}
         ])
     );
     let create = &doc["paths"]["/orders/"]["post"]["parameters"];

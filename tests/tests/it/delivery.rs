@@ -619,3 +619,87 @@ fn crash_recovery_delivers_every_accepted_callback() {
     });
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn integer_parameters_document_their_range_and_the_server_takes_all_of_it() {
+    // schemars bounds `u32` and `i64` only partly (`minimum: 0`, or nothing);
+    // the document gives each its whole range, the one the server accepts,
+    // so a value the document calls valid is never answered 422.
+    let api = examples::invoices::api().unwrap();
+    let doc = serde_json::to_value(api.document()).unwrap();
+    let list = &doc["paths"]["/deliveries"]["get"]["parameters"];
+    assert_eq!(
+        list[1]["schema"],
+        serde_json::json!({
+            "type": ["integer", "null"],
+            "format": "int64",
+            "description": "Only deliveries with a smaller id (the next page).",
+            "minimum": i64::MIN,
+            "maximum": i64::MAX,
+        })
+    );
+    assert_eq!(
+        list[2]["schema"],
+        serde_json::json!({
+            "type": ["integer", "null"],
+            "format": "uint32",
+            "minimum": 0,
+            "description": "At most this many (default 100, at most 1000).",
+            "maximum": u32::MAX,
+        })
+    );
+    assert_eq!(
+        doc["paths"]["/deliveries/{id}"]["get"]["parameters"][0]["schema"],
+        serde_json::json!({"type": "integer", "format": "int64", "minimum": i64::MIN, "maximum": i64::MAX})
+    );
+
+    let app = serve_invoices(Outbox::new(MemoryStore::new()), true);
+    let get = |target: &str| {
+        let answer = request(app, "GET", target, &[], b"");
+        assert_eq!(
+            answer.header("content-type"),
+            Some("application/json"),
+            "{target}"
+        );
+        (answer.status, answer.json())
+    };
+    let empty = serde_json::json!({"deliveries": []});
+    assert_eq!(get("/deliveries?limit=4294967295"), (200, empty.clone()));
+    assert_eq!(
+        get("/deliveries?before=9223372036854775807"),
+        (200, empty.clone())
+    );
+    assert_eq!(get("/deliveries?before=-9223372036854775808"), (200, empty));
+    assert_eq!(
+        get("/deliveries/9223372036854775807"),
+        (
+            404,
+            serde_json::json!({"detail": [{
+                "loc": ["path"], "msg": "no delivery 9223372036854775807", "type": "not_found"
+            }]})
+        )
+    );
+    // One past the documented bound: a 422 naming the parameter.
+    let too_large = |loc: serde_json::Value, msg: &str| {
+        (
+            422,
+            serde_json::json!({"detail": [{"loc": loc, "msg": msg, "type": "invalid_value"}]}),
+        )
+    };
+    let msg = "number too large to fit in target type";
+    assert_eq!(
+        get("/deliveries?limit=4294967296"),
+        too_large(serde_json::json!(["query", "limit"]), msg)
+    );
+    assert_eq!(
+        get("/deliveries?before=9223372036854775808"),
+        too_large(serde_json::json!(["query", "before"]), msg)
+    );
+    assert_eq!(
+        get("/deliveries/9223372036854775808"),
+        too_large(
+            serde_json::json!(["path"]),
+            "can not parse \"9223372036854775808\" to a i64"
+        )
+    );
+}

@@ -198,7 +198,7 @@ fn path_and_status_parameters() {
     let replace = &doc["paths"]["/api/v1/orders/{id}"]["put"];
     assert_eq!(
         replace["parameters"][0],
-        json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "format": "uint64", "minimum": 0}})
+        json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "format": "uint64", "minimum": 0, "maximum": u64::MAX}})
     );
     let cancel = &doc["paths"]["/api/v1/orders/{id}"]["delete"];
     assert_eq!(
@@ -354,7 +354,20 @@ fn every_problem_is_reported_at_once() {
             .service(first)
             .service(second),
     );
-    assert_eq!(all.len(), 3, "{all:#?}");
+    // The same sentences as each mistake gives alone, in the order the
+    // assembly finds them: operations, then callbacks, then operationIds.
+    assert_eq!(
+        all,
+        [
+            "callback `order_event` of group `strict_callbacks`, attached to operation `wrong_query` (`POST /wrong-query`): \
+             `{$request.query.callback_url}` reads the query parameter `callback_url`, which the operation does not declare \
+             (its query parameters: `page`)",
+            "callback `numbered` of group `pointer_callbacks`, attached to operation `wrong_pointer` (`POST /wrong-pointer`): \
+             `{$request.body#/number}` points at `number`, which type `Order` does not have (its properties: id, item)",
+            "operationId `same_id` is used by both `GET /first` (handler `first`) and `GET /second` (handler `second`); \
+             set `operation_id = \"…\"` on one of them",
+        ]
+    );
 }
 
 #[test]
@@ -365,6 +378,55 @@ fn the_same_handler_mounted_twice_is_a_startup_error() {
             "operationId `same_id` is used by both `GET /first` (handler `first`) and `GET /first` (handler `first`); set `operation_id = \"…\"` on one of them",
             "two handlers are mounted for `GET /first`"
         ]
+    );
+}
+
+/// A second group with a callback named like `order_callbacks`' own.
+#[callbacks]
+pub mod shipping_callbacks {
+    use super::*;
+
+    /// The parcel's status changed.
+    #[post("{$callback_url}/parcels/status")]
+    fn status_changed(body: StatusEvent) -> Ack;
+}
+
+/// Ship an order: its own group names a callback `status_changed` too.
+#[post("/shipments", callbacks = shipping_callbacks)]
+async fn ship_order(order: web::Json<Order>, query: web::Query<CallbackQuery>) -> web::Json<Ack> {
+    let _ = (order, query);
+    web::Json(Ack { ok: true })
+}
+
+#[test]
+fn a_callback_name_in_both_a_scope_group_and_the_operations_group_is_a_startup_error() {
+    // The operation's `callbacks` object is keyed by name: one of the two
+    // would silently be lost, so the build names both groups.
+    let api = Api::new("t", "1").service(
+        ApiScope::new("/shop")
+            .callbacks(order_callbacks::CALLBACK_GROUP)
+            .service(ship_order),
+    );
+    assert_eq!(
+        problems(api),
+        ["operation `ship_order` (`POST /shop/shipments`): group `order_callbacks` \
+          (from `Api::callbacks` or `ApiScope::callbacks`) and group `shipping_callbacks` \
+          (its own `callbacks = …`) both have a callback named `status_changed`, and the operation's \
+          `callbacks` object holds one callback per name; rename one of them"]
+    );
+}
+
+#[test]
+fn a_group_given_by_the_scope_and_the_operation_is_a_startup_error() {
+    let api = Api::new("t", "1").service(
+        ApiScope::new("/shop")
+            .callbacks(order_callbacks::CALLBACK_GROUP)
+            .service(create_order),
+    );
+    assert_eq!(
+        problems(api),
+        ["operation `create_order` (`POST /shop/orders`): group `order_callbacks` is attached twice \
+          (from `Api::callbacks` or `ApiScope::callbacks`, and its own `callbacks = …`); attach it once"]
     );
 }
 

@@ -42,6 +42,8 @@ fn good_invoice_is_received() {
 fn callback_url_is_optional() {
     let response = post_invoice("", r#"{"id": "inv-2", "customer": "Ada", "total": 1}"#);
     assert_eq!(response.status, 200, "{}", response.text());
+    assert_eq!(response.header("content-type"), Some("application/json"));
+    assert_eq!(response.body, br#"{"msg":"Invoice received"}"#);
 }
 
 fn assert_422(response: support::WireResponse, expected: serde_json::Value) {
