@@ -288,7 +288,7 @@ impl Route {
         quote! {
             #(#docs)*
             #[allow(non_camel_case_types, missing_docs)]
-            #[derive(Debug, Clone, Copy)]
+            #[derive(Debug, Clone, Copy, Default)]
             #vis struct #name;
 
             impl #actix::dev::HttpServiceFactory for #name {

@@ -95,7 +95,10 @@ pub(crate) enum EntryKind {
 #[derive(Clone)]
 pub(crate) struct MountedOperation {
     pub(crate) spec: OperationSpec,
-    register: Arc<dyn Fn(&mut AppService) + Send + Sync>,
+    /// Registers the handler: one plain function per handler type, with no
+    /// closure or allocation of its own.
+    register: fn(&mut AppService),
+
 }
 
 /// What can be passed to [`Api::service`] and [`ApiScope::service`]: a
@@ -107,12 +110,12 @@ pub trait ApiServiceFactory {
 
 impl<T> ApiServiceFactory for T
 where
-    T: ApiOperation + HttpServiceFactory + Clone + Send + Sync + 'static,
+    T: ApiOperation + HttpServiceFactory + Default + 'static,
 {
     fn into_entry(self) -> Entry {
         Entry(EntryKind::Operation(MountedOperation {
             spec: T::SPEC,
-            register: Arc::new(move |config| self.clone().register(config)),
+            register: |config| T::default().register(config),
         }))
     }
 }
