@@ -354,7 +354,7 @@ impl Route {
                 let mut __problems = #rt::Problems::default();
                 #(#extractions)*
                 let (#(::core::option::Option::Some(#args),)*) = (#(#args,)*) else {
-                    return ::core::result::Result::Err(__problems.into_error(&__INPUTS));
+                    return ::core::result::Result::Err(__problems.into_error(&__INPUTS, &__request));
                 };
                 ::core::result::Result::Ok(#call)
             }

@@ -5,7 +5,7 @@
 //! actix-web makes, straight into the handler's type; a failed request
 //! answers an [`InputError`] that keeps what was sent, and the route's
 //! wrapper checks it against the operation's schemas to name every problem
-//! (see [`problems`](super::problems)).
+//! at once.
 
 use std::future::{ready, Future, Ready};
 use std::marker::PhantomData;

@@ -2,6 +2,6 @@
 
 pub(crate) mod docs;
 pub mod extract;
-pub mod problems;
+pub(crate) mod problems;
 mod schema_check;
 pub mod validation;

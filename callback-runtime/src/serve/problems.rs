@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 
 use actix_web::http::StatusCode;
 use actix_web::web::Bytes;
-use actix_web::{HttpResponse, ResponseError};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use serde_json::{Map, Value};
 
 use super::schema_check::SchemaCheck;
@@ -167,9 +167,9 @@ impl ResponseError for InputError {
 /// the first time one of its requests is refused.
 ///
 /// The route macros keep one per operation in a `static`.
+#[doc(hidden)]
 pub struct OperationInputs {
     describe: fn(&mut OperationBuilder<'_>),
-    path: &'static str,
     schemas: OnceLock<InputSchemas>,
 }
 
@@ -186,18 +186,21 @@ impl OperationInputs {
     pub const fn new(spec: OperationSpec) -> Self {
         OperationInputs {
             describe: spec.describe,
-            path: spec.path,
             schemas: OnceLock::new(),
         }
     }
 
-    fn schemas(&self) -> &InputSchemas {
+    /// The schemas, worked out on the first refused request. The path's
+    /// parameter names are the request's, scope prefixes included (as
+    /// assembly reads them from the full path).
+    fn schemas(&self, request: &HttpRequest) -> &InputSchemas {
         self.schemas.get_or_init(|| {
             let mut generator = crate::assembly::schema_generator();
-            let path_names =
-                callback_expr::path_parameters(&callback_expr::openapi_path(self.path))
-                    .map(|parameters| parameters.into_iter().map(|p| p.name).collect())
-                    .unwrap_or_default();
+            let path_names = request
+                .match_info()
+                .iter()
+                .map(|(name, _)| name.to_owned())
+                .collect();
             let mut builder = OperationBuilder::new(&mut generator, path_names);
             (self.describe)(&mut builder);
             let parameters = std::mem::take(&mut builder.parameters);
@@ -247,6 +250,7 @@ impl InputSchemas {
 
 /// The failures of a handler's extractors, gathered by the wrapper a route
 /// macro generates.
+#[doc(hidden)]
 #[derive(Default)]
 pub struct Problems {
     inputs: Vec<InputError>,
@@ -274,11 +278,15 @@ impl Problems {
     /// The answer to the request: the first failure that is not about the
     /// input's content as it is (a body too large, a header actix-web could
     /// not parse), or else one 422 listing every problem found.
-    pub fn into_error(self, operation: &OperationInputs) -> actix_web::Error {
+    pub fn into_error(
+        self,
+        operation: &OperationInputs,
+        request: &HttpRequest,
+    ) -> actix_web::Error {
         if let Some(other) = self.other {
             return other;
         }
-        let schemas = operation.schemas();
+        let schemas = operation.schemas(request);
         let mut detail: Vec<ValidationError> = self
             .inputs
             .iter()
