@@ -195,15 +195,6 @@ impl Route {
         let guard = self.method.variant();
         let method = self.method.variant();
 
-        let wrapper_args: Vec<_> = self
-            .inputs
-            .iter()
-            .enumerate()
-            .map(|(i, ty)| {
-                let arg = format_ident!("__arg{i}");
-                quote_spanned!(ty.span()=> #arg: <#ty as ::callback_runtime::ApiInput>::Extractor)
-            })
-            .collect();
         let call_args: Vec<_> = self
             .inputs
             .iter()
@@ -220,23 +211,18 @@ impl Route {
             .status
             .as_ref()
             .filter(|s| s.base10_parse::<u16>().ok() != Some(200));
-        let (output, call) = match declared_status {
-            Some(status) => {
-                let returned = match &func.sig.output {
-                    ReturnType::Default => quote!(()),
-                    ReturnType::Type(_, ty) => quote!(#ty),
-                };
-                (
-                    quote!(-> #rt::WithStatus<#returned>),
-                    quote!(#rt::WithStatus(#name(#(#call_args),*).await, #status)),
-                )
-            }
-            None => {
-                let output = &func.sig.output;
-                (quote!(#output), quote!(#name(#(#call_args),*).await))
-            }
+        let returned = match &func.sig.output {
+            ReturnType::Default => quote!(()),
+            ReturnType::Type(_, ty) => quote!(#ty),
         };
-
+        let (returned, call) = match declared_status {
+            Some(status) => (
+                quote!(#rt::WithStatus<#returned>),
+                quote!(#rt::WithStatus(#name(#(#call_args),*).await, #status)),
+            ),
+            None => (returned, quote!(#name(#(#call_args),*).await)),
+        };
+        let handler = self.handler(name, &returned, &call);
         let doc_text = common::docs(&func.attrs);
         let summary = option_str(self.args.summary.as_ref().map(syn::LitStr::value));
         let description = option_str(self.args.description.as_ref().map(syn::LitStr::value));
@@ -295,10 +281,7 @@ impl Route {
                 fn register(self, __config: &mut #actix::dev::AppService) {
                     #func
 
-                    #[allow(deprecated)]
-                    async fn __handler(#(#wrapper_args),*) #output {
-                        #call
-                    }
+                    #handler
 
                     let __resource = #actix::Resource::new(#path)
                         .name(#resource_name)
@@ -335,6 +318,52 @@ impl Route {
             }
 
             #checks
+        }
+    }
+
+    /// The function actix-web calls. It runs every input's extractor (where
+    /// actix-web would stop at the first failure) and answers one 422 that
+    /// lists every problem, checked against the operation's schemas.
+    fn handler(
+        &self,
+        name: &syn::Ident,
+        returned: &TokenStream,
+        call: &TokenStream,
+    ) -> TokenStream {
+        let rt = quote!(::callback_runtime::__private);
+        let actix = quote!(#rt::actix_web);
+        if self.inputs.is_empty() {
+            return quote! {
+                #[allow(deprecated)]
+                async fn __handler() -> #returned {
+                    #call
+                }
+            };
+        }
+        let args: Vec<_> = (0..self.inputs.len())
+            .map(|i| format_ident!("__arg{i}"))
+            .collect();
+        let extractions = self.inputs.iter().zip(&args).map(|(ty, arg)| {
+            quote_spanned!(ty.span()=>
+                let #arg = __problems.take(#rt::extract::<#ty>(&__request, &mut __payload).await);
+            )
+        });
+        quote! {
+            #[allow(deprecated)]
+            async fn __handler(
+                __request: #actix::HttpRequest,
+                __payload: #actix::web::Payload,
+            ) -> ::core::result::Result<#returned, #actix::Error> {
+                static __INPUTS: #rt::OperationInputs =
+                    #rt::OperationInputs::new(<#name as #rt::ApiOperation>::SPEC);
+                let mut __payload = __payload.into_inner();
+                let mut __problems = #rt::Problems::default();
+                #(#extractions)*
+                let (#(::core::option::Option::Some(#args),)*) = (#(#args,)*) else {
+                    return ::core::result::Result::Err(__problems.into_error(&__INPUTS, &__request));
+                };
+                ::core::result::Result::Ok(#call)
+            }
         }
     }
 

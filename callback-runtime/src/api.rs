@@ -98,7 +98,6 @@ pub(crate) struct MountedOperation {
     /// Registers the handler: one plain function per handler type, with no
     /// closure or allocation of its own.
     register: fn(&mut AppService),
-
 }
 
 /// What can be passed to [`Api::service`] and [`ApiScope::service`]: a

@@ -53,6 +53,7 @@ pub mod __private {
     };
     pub use crate::send::trigger::CaptureBody;
     pub use crate::send::{Callback, CallbackGroupType, TriggerPlan, Webhook, WebhookGroupType};
+    pub use crate::serve::problems::{OperationInputs, Problems};
     pub use actix_web;
     pub use serde::de::IgnoredAny;
 
@@ -73,6 +74,14 @@ pub mod __private {
             }
             response
         }
+    }
+
+    /// Starts the extraction of a handler's input `I`.
+    pub fn extract<I: crate::ApiInput>(
+        request: &actix_web::HttpRequest,
+        payload: &mut actix_web::dev::Payload,
+    ) -> <I::Extractor as actix_web::FromRequest>::Future {
+        <I::Extractor as actix_web::FromRequest>::from_request(request, payload)
     }
 
     /// The plan of a group, kept once per group by the generated code.

@@ -78,17 +78,23 @@ impl Mounted {
     }
 }
 
-pub(crate) fn assemble(api: &Api) -> Result<OpenApi, AssemblyError> {
-    let mut mounted = Vec::new();
-    collect("", &api.root, &Shared::default(), &mut mounted);
-    let mut generator = SchemaGenerator::new(
+/// The generator of the document's schemas (also used, with the same
+/// settings, to check a refused request against its operation's schemas).
+pub(crate) fn schema_generator() -> SchemaGenerator {
+    SchemaGenerator::new(
         SchemaSettings::draft2020_12()
             .with(|s| {
                 s.definitions_path = "/components/schemas".into();
                 s.meta_schema = None;
             })
             .with_transform(IntegerRanges),
-    );
+    )
+}
+
+pub(crate) fn assemble(api: &Api) -> Result<OpenApi, AssemblyError> {
+    let mut mounted = Vec::new();
+    collect("", &api.root, &Shared::default(), &mut mounted);
+    let mut generator = schema_generator();
     let mut problems = Vec::new();
     let mut operations = Vec::new();
     for m in mounted.iter().filter(|m| !m.spec.hidden) {

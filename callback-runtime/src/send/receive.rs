@@ -125,7 +125,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for SignedJson<T> {
                 .verify_headers(header, &bytes, SystemTime::now())
                 .map_err(|e| unauthorized("webhook-signature", e.to_string()))?;
             let webhook_id = header("webhook-id").unwrap_or_default().to_owned();
-            let body = parse_json::<T>(&bytes)?;
+            let body = parse_json::<T>(bytes)?;
             Ok(SignedJson { body, webhook_id })
         })
     }

@@ -2,8 +2,10 @@
 //!
 //! They stand in for `web::Json`, `web::Query` and `web::Path` in the
 //! wrappers the route macros generate. The fast path is the same serde call
-//! actix-web makes; only a failed request is deserialized a second time,
-//! through `serde_path_to_error`, to find where the problem is.
+//! actix-web makes, straight into the handler's type; a failed request
+//! answers an [`InputError`] that keeps what was sent, and the route's
+//! wrapper checks it against the operation's schemas to name every problem
+//! at once.
 
 use std::future::{ready, Future, Ready};
 use std::marker::PhantomData;
@@ -15,7 +17,9 @@ use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use serde::de::DeserializeOwned;
 
+pub use super::problems::InputError;
 use super::validation::{HttpValidationError, LocationItem};
+use crate::openapi::ParameterIn;
 
 /// The body of a JSON request, validated.
 #[derive(Debug)]
@@ -86,7 +90,7 @@ pub struct ValidJsonFuture<T> {
 
 enum JsonState {
     Reading(<web::Bytes as FromRequest>::Future),
-    Rejected(Option<HttpValidationError>),
+    Rejected(Option<InputError>),
 }
 
 impl<T: DeserializeOwned> Future for ValidJsonFuture<T> {
@@ -116,13 +120,19 @@ impl<T: DeserializeOwned> Future for ValidJsonFuture<T> {
                         actix_web::HttpResponse::build(status).json(body),
                     )
                 })?;
-                parse_json(&bytes).map(ValidJson).map_err(Into::into)
+                parse_json(bytes).map(ValidJson).map_err(Into::into)
             }),
         }
     }
 }
 
-fn content_type_problem(req: &HttpRequest) -> Option<HttpValidationError> {
+/// Deserializes a JSON body: one serde pass straight into `T`. On failure
+/// the bytes are kept, to be checked against the body's schema.
+pub(crate) fn parse_json<T: DeserializeOwned>(bytes: web::Bytes) -> Result<T, InputError> {
+    serde_json::from_slice(&bytes).map_err(|e| InputError::body(bytes, &e))
+}
+
+fn content_type_problem(req: &HttpRequest) -> Option<InputError> {
     let value = req.headers().get(CONTENT_TYPE)?.as_bytes();
     // The media type without its parameters, compared as bytes (no UTF-8
     // check on the happy path).
@@ -134,32 +144,14 @@ fn content_type_problem(req: &HttpRequest) -> Option<HttpValidationError> {
     let json = essence.eq_ignore_ascii_case(b"application/json")
         || (essence.len() > 5 && essence[essence.len() - 5..].eq_ignore_ascii_case(b"+json"));
     (!json).then(|| {
-        HttpValidationError::single(
+        InputError::last_word(HttpValidationError::single(
             vec![LocationItem::Name("body".into())],
             format!(
                 "expected a JSON body (Content-Type: application/json), got `{}`",
                 String::from_utf8_lossy(essence)
             ),
             "content_type",
-        )
-    })
-}
-
-/// Deserializes a JSON body; on failure, locates the problem.
-pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, HttpValidationError> {
-    serde_json::from_slice(bytes).map_err(|_| {
-        let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-        match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
-            Ok(_) => HttpValidationError::single(
-                vec![LocationItem::Name("body".into())],
-                "Invalid JSON",
-                "json_invalid",
-            ),
-            Err(e) => {
-                let syntax = !e.inner().is_data();
-                HttpValidationError::from_serde("body", e.path(), &e.inner().to_string(), syntax)
-            }
-        }
+        ))
     })
 }
 
@@ -172,23 +164,13 @@ impl<T: DeserializeOwned> FromRequest for ValidQuery<T> {
         ready(
             serde_urlencoded::from_str(query)
                 .map(ValidQuery)
-                .map_err(|_| {
-                    let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(
-                        query.as_bytes(),
-                    ));
-                    match serde_path_to_error::deserialize::<_, T>(deserializer) {
-                        Ok(_) => HttpValidationError::single(
-                            vec![LocationItem::Name("query".into())],
-                            "Invalid query",
-                            "invalid_value",
-                        ),
-                        Err(e) => HttpValidationError::from_serde(
-                            "query",
-                            e.path(),
-                            &e.inner().to_string(),
-                            false,
-                        ),
-                    }
+                .map_err(|e| {
+                    let pairs: Vec<_> = form_urlencoded::parse(query.as_bytes()).collect();
+                    InputError::parameters(
+                        ParameterIn::Query,
+                        pairs.iter().map(|(n, v)| (&**n, &**v)),
+                        &e,
+                    )
                     .into()
                 }),
         )
@@ -200,46 +182,26 @@ impl<T: DeserializeOwned> FromRequest for ValidPath<T> {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let deserializer = || actix_router::PathDeserializer::new(req.match_info());
-        ready(T::deserialize(deserializer()).map(ValidPath).map_err(|_| {
-            match serde_path_to_error::deserialize::<_, T>(deserializer()) {
-                Ok(_) => HttpValidationError::single(
-                    vec![LocationItem::Name("path".into())],
-                    "Invalid path",
-                    "invalid_value",
-                ),
-                Err(e) => {
-                    HttpValidationError::from_serde("path", e.path(), &e.inner().to_string(), false)
-                }
-            }
-            .into()
-        }))
+        let path = req.match_info();
+        ready(
+            T::deserialize(actix_router::PathDeserializer::new(path))
+                .map(ValidPath)
+                .map_err(|e| InputError::parameters(ParameterIn::Path, path.iter(), &e).into()),
+        )
     }
 }
 
 /// Deserializes name/value pairs as a query string would be (numbers and
-/// booleans parsed from text); `part` names them in errors.
-fn from_pairs<'a, T: DeserializeOwned>(
-    part: &str,
-    pairs: impl Iterator<Item = (&'a str, &'a str)>,
-) -> Result<T, HttpValidationError> {
+/// booleans parsed from text); `location` names them in errors.
+fn from_pairs<'a, T: DeserializeOwned, I: Iterator<Item = (&'a str, &'a str)>>(
+    location: ParameterIn,
+    pairs: impl Fn() -> I,
+) -> Result<T, actix_web::Error> {
     let encoded = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(pairs)
+        .extend_pairs(pairs())
         .finish();
-    serde_urlencoded::from_str(&encoded).map_err(|_| {
-        let deserializer =
-            serde_urlencoded::Deserializer::new(form_urlencoded::parse(encoded.as_bytes()));
-        match serde_path_to_error::deserialize::<_, T>(deserializer) {
-            Ok(_) => HttpValidationError::single(
-                vec![LocationItem::Name(part.into())],
-                "Invalid value",
-                "invalid_value",
-            ),
-            Err(e) => {
-                HttpValidationError::from_serde(part, e.path(), &e.inner().to_string(), false)
-            }
-        }
-    })
+    serde_urlencoded::from_str(&encoded)
+        .map_err(|e| InputError::parameters(location, pairs(), &e).into())
 }
 
 impl<T: DeserializeOwned> FromRequest for Headers<T> {
@@ -247,11 +209,12 @@ impl<T: DeserializeOwned> FromRequest for Headers<T> {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let pairs = req
-            .headers()
-            .iter()
-            .filter_map(|(name, value)| value.to_str().ok().map(|v| (name.as_str(), v)));
-        ready(from_pairs("header", pairs).map(Headers).map_err(Into::into))
+        let pairs = || {
+            req.headers()
+                .iter()
+                .filter_map(|(name, value)| value.to_str().ok().map(|v| (name.as_str(), v)))
+        };
+        ready(from_pairs(ParameterIn::Header, pairs).map(Headers))
     }
 }
 
@@ -260,17 +223,14 @@ impl<T: DeserializeOwned> FromRequest for Cookies<T> {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let cookies = req
-            .headers()
-            .get_all(actix_web::http::header::COOKIE)
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.split_once('='))
-            .map(|(name, value)| (name.trim(), value.trim()));
-        ready(
-            from_pairs("cookie", cookies)
-                .map(Cookies)
-                .map_err(Into::into),
-        )
+        let cookies = || {
+            req.headers()
+                .get_all(actix_web::http::header::COOKIE)
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(';'))
+                .filter_map(|pair| pair.split_once('='))
+                .map(|(name, value)| (name.trim(), value.trim()))
+        };
+        ready(from_pairs(ParameterIn::Cookie, cookies).map(Cookies))
     }
 }

@@ -2,4 +2,6 @@
 
 pub(crate) mod docs;
 pub mod extract;
+pub(crate) mod problems;
+mod schema_check;
 pub mod validation;

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 /// The body of a 422 response.
 #[derive(Debug, Clone, Serialize, JsonSchema, PartialEq)]
-#[schemars(rename = "HTTPValidationError")]
+#[schemars(rename = "HTTPValidationError", extend("additionalProperties" = false))]
 pub struct HttpValidationError {
     /// One entry per problem found.
     pub detail: Vec<ValidationError>,
@@ -18,15 +18,27 @@ pub struct HttpValidationError {
 
 /// One problem with the request.
 #[derive(Debug, Clone, Serialize, JsonSchema, PartialEq)]
+#[schemars(extend("additionalProperties" = false))]
 pub struct ValidationError {
-    /// Where: the request part (`body`, `query`, `path`), then field names
-    /// and array indices.
+    /// Where: the request part (`path`, `query`, `header`, `cookie`,
+    /// `body`), then field names and array indices. Entries are listed in
+    /// that order of parts.
     pub loc: Vec<LocationItem>,
     /// What is wrong, for people.
     pub msg: String,
-    /// What is wrong, for programs: `json_invalid`, `missing`,
-    /// `invalid_type`, `invalid_value`, `unknown_field`, `content_type`,
-    /// `payload`.
+    /// What is wrong, for programs: pydantic v2's error type where one
+    /// fits: `missing`, `json_invalid`, `string_type`, `int_type`,
+    /// `int_from_float`, `int_parsing`, `float_type`, `float_parsing`,
+    /// `bool_type`, `bool_parsing`, `list_type`, `dict_type`, `model_type`,
+    /// `none_required`, `enum`, `literal_error`, `extra_forbidden`,
+    /// `url_parsing`, `greater_than_equal`, `greater_than`,
+    /// `less_than_equal`, `less_than`, `too_short`, `too_long`,
+    /// `string_too_short`, `string_too_long`, and `value_error` for a
+    /// problem only the type's own deserializer knows (its message is
+    /// serde's). This crate's own, where pydantic has none: `content_type`
+    /// (the body is not JSON), `payload` (the body could not be read, e.g.
+    /// too large: status 413), `method_not_allowed` (405), `signature`
+    /// (401, on a receiver of signed callbacks).
     #[serde(rename = "type")]
     pub kind: String,
 }
@@ -52,54 +64,6 @@ impl HttpValidationError {
             }],
         }
     }
-
-    /// Describes a serde error at `path` inside the request part `part`.
-    pub(crate) fn from_serde(
-        part: &str,
-        path: &serde_path_to_error::Path,
-        message: &str,
-        syntax: bool,
-    ) -> Self {
-        let mut loc = vec![LocationItem::Name(part.to_owned())];
-        for segment in path {
-            use serde_path_to_error::Segment;
-            match segment {
-                Segment::Seq { index } => loc.push(LocationItem::Index(*index)),
-                Segment::Map { key } => loc.push(LocationItem::Name(key.clone())),
-                Segment::Enum { variant } => loc.push(LocationItem::Name(variant.clone())),
-                Segment::Unknown => {}
-            }
-        }
-        let message = strip_position(message);
-        let (msg, kind) = if syntax {
-            (format!("Invalid JSON: {message}"), "json_invalid")
-        } else if let Some(field) = quoted_after(message, "missing field ") {
-            loc.push(LocationItem::Name(field.to_owned()));
-            ("Field required".to_owned(), "missing")
-        } else if let Some(field) = quoted_after(message, "unknown field ") {
-            loc.push(LocationItem::Name(field.to_owned()));
-            (message.to_owned(), "unknown_field")
-        } else if message.starts_with("invalid type") {
-            (message.to_owned(), "invalid_type")
-        } else {
-            (message.to_owned(), "invalid_value")
-        };
-        HttpValidationError::single(loc, msg, kind)
-    }
-}
-
-/// serde_json appends " at line L column C"; the location says where.
-fn strip_position(message: &str) -> &str {
-    match message.rfind(" at line ") {
-        Some(i) if message[i..].contains(" column ") => &message[..i],
-        _ => message,
-    }
-}
-
-/// The text between backticks right after `prefix`.
-fn quoted_after<'m>(message: &'m str, prefix: &str) -> Option<&'m str> {
-    let rest = message.strip_prefix(prefix)?.strip_prefix('`')?;
-    rest.split('`').next()
 }
 
 impl fmt::Display for HttpValidationError {
@@ -121,53 +85,5 @@ impl ResponseError for HttpValidationError {
 
     fn error_response(&self) -> HttpResponse {
         HttpResponse::build(self.status_code()).json(self)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn strips_serde_json_position() {
-        assert_eq!(
-            strip_position("missing field `a` at line 1 column 2"),
-            "missing field `a`"
-        );
-        assert_eq!(strip_position("no position"), "no position");
-    }
-
-    #[derive(Debug, serde::Deserialize)]
-    #[allow(dead_code)]
-    struct Line {
-        sku: String,
-        quantity: u32,
-    }
-
-    #[derive(Debug, serde::Deserialize)]
-    #[allow(dead_code)]
-    struct Order {
-        lines: Vec<Line>,
-    }
-
-    fn error_for(body: &str) -> serde_json::Value {
-        let error = crate::serve::extract::parse_json::<Order>(body.as_bytes()).unwrap_err();
-        serde_json::to_value(&error).unwrap()
-    }
-
-    #[test]
-    fn missing_field_goes_into_loc() {
-        assert_eq!(
-            error_for(r#"{"lines": [{"sku": "a", "quantity": 1}, {"quantity": 2}]}"#),
-            serde_json::json!({"detail":[{"loc":["body","lines",1,"sku"],"msg":"Field required","type":"missing"}]})
-        );
-    }
-
-    #[test]
-    fn wrong_type_is_located() {
-        assert_eq!(
-            error_for(r#"{"lines": [{"sku": "a", "quantity": -1}]}"#),
-            serde_json::json!({"detail":[{"loc":["body","lines",0,"quantity"],"msg":"invalid value: integer `-1`, expected u32","type":"invalid_value"}]})
-        );
     }
 }

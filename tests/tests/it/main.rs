@@ -4,6 +4,7 @@ mod breadth;
 mod browser;
 mod delivery;
 mod document;
+mod errors;
 mod fixtures;
 mod http;
 mod postgres;
