@@ -84,6 +84,15 @@ impl<'g> OperationBuilder<'g> {
         description: Option<&str>,
     ) -> &mut Self {
         let schema = self.schema_for::<T>();
+        self.json_response_schema(status, description, schema)
+    }
+
+    fn json_response_schema(
+        &mut self,
+        status: u16,
+        description: Option<&str>,
+        schema: Value,
+    ) -> &mut Self {
         self.insert_response(
             status.to_string(),
             Response::json(describe_status(status, description), schema),

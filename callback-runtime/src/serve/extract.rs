@@ -168,7 +168,7 @@ impl<T: DeserializeOwned> FromRequest for ValidQuery<T> {
                     let pairs: Vec<_> = form_urlencoded::parse(query.as_bytes()).collect();
                     InputError::parameters(
                         ParameterIn::Query,
-                        pairs.iter().map(|(n, v)| (&**n, &**v)),
+                        &mut pairs.iter().map(|(n, v)| (&**n, &**v)),
                         &e,
                     )
                     .into()
@@ -186,7 +186,9 @@ impl<T: DeserializeOwned> FromRequest for ValidPath<T> {
         ready(
             T::deserialize(actix_router::PathDeserializer::new(path))
                 .map(ValidPath)
-                .map_err(|e| InputError::parameters(ParameterIn::Path, path.iter(), &e).into()),
+                .map_err(|e| {
+                    InputError::parameters(ParameterIn::Path, &mut path.iter(), &e).into()
+                }),
         )
     }
 }
@@ -201,7 +203,7 @@ fn from_pairs<'a, T: DeserializeOwned, I: Iterator<Item = (&'a str, &'a str)>>(
         .extend_pairs(pairs())
         .finish();
     serde_urlencoded::from_str(&encoded)
-        .map_err(|e| InputError::parameters(location, pairs(), &e).into())
+        .map_err(|e| InputError::parameters(location, &mut pairs(), &e).into())
 }
 
 impl<T: DeserializeOwned> FromRequest for Headers<T> {

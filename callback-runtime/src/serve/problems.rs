@@ -58,7 +58,7 @@ impl InputError {
     /// Parameters of `location` that did not deserialize.
     pub(crate) fn parameters<'a>(
         location: ParameterIn,
-        pairs: impl Iterator<Item = (&'a str, &'a str)>,
+        pairs: &mut dyn Iterator<Item = (&'a str, &'a str)>,
         error: &dyn std::fmt::Display,
     ) -> Self {
         InputError(Kind::Parameters {
@@ -263,14 +263,18 @@ impl Problems {
         match extracted {
             Ok(value) => Some(value),
             Err(error) => {
-                let error = error.into();
-                match error.as_error::<InputError>() {
-                    Some(input) => self.inputs.push(input.clone()),
-                    None => {
-                        self.other.get_or_insert(error);
-                    }
-                }
+                self.note(error.into());
                 None
+            }
+        }
+    }
+
+    /// The work of [`take`](Self::take) on an error, compiled once.
+    fn note(&mut self, error: actix_web::Error) {
+        match error.as_error::<InputError>() {
+            Some(input) => self.inputs.push(input.clone()),
+            None => {
+                self.other.get_or_insert(error);
             }
         }
     }
