@@ -64,20 +64,27 @@ impl<T: DeserializeOwned> FromRequest for ValidJson<T> {
     type Future = ValidJsonFuture<T>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let state = match content_type_problem(req) {
-            Some(problem) => JsonState::Rejected(Some(problem)),
-            None => JsonState::Reading(web::Bytes::from_request(req, payload)),
-        };
-        // Operations with callbacks keep the raw body for their `Trigger`.
-        let capture = req
-            .app_data::<crate::send::trigger::CaptureBody>()
-            .map(|_| req.clone());
+        let (state, capture) = start_json(req, payload);
         ValidJsonFuture {
             state,
             capture,
             target: PhantomData,
         }
     }
+}
+
+/// Starts reading a JSON body, unless its content type is not JSON; an
+/// operation with callbacks keeps the request to store the raw body for its
+/// `Trigger`.
+fn start_json(req: &HttpRequest, payload: &mut Payload) -> (JsonState, Option<HttpRequest>) {
+    let state = match content_type_problem(req) {
+        Some(problem) => JsonState::Rejected(Some(problem)),
+        None => JsonState::Reading(web::Bytes::from_request(req, payload)),
+    };
+    let capture = req
+        .app_data::<crate::send::trigger::CaptureBody>()
+        .map(|_| req.clone());
+    (state, capture)
 }
 
 /// The future of [`ValidJson`]: reads the body, then deserializes it. Not
@@ -97,32 +104,49 @@ impl<T: DeserializeOwned> Future for ValidJsonFuture<T> {
     type Output = Result<ValidJson<T>, actix_web::Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match &mut self.state {
-            JsonState::Rejected(problem) => {
-                let problem = problem.take().expect("polled after completion");
-                Poll::Ready(Err(problem.into()))
-            }
-            JsonState::Reading(body) => Pin::new(body).poll(cx).map(|bytes| {
-                if let (Ok(bytes), Some(request)) = (&bytes, &self.capture) {
-                    request
-                        .extensions_mut()
-                        .insert(crate::send::trigger::CapturedBody(bytes.clone()));
-                }
-                let bytes = bytes.map_err(|e| {
-                    let status = e.as_response_error().status_code();
-                    let body = HttpValidationError::single(
-                        vec![LocationItem::Name("body".into())],
-                        e.to_string(),
-                        "payload",
-                    );
-                    actix_web::error::InternalError::from_response(
-                        e,
-                        actix_web::HttpResponse::build(status).json(body),
-                    )
-                })?;
-                parse_json(bytes).map(ValidJson).map_err(Into::into)
-            }),
+        // Only the deserialization depends on `T`; the rest is compiled once.
+        let this = &mut *self;
+        read_body(&mut this.state, this.capture.as_ref(), cx).map(|bytes| {
+            parse_json(bytes?)
+                .map(ValidJson)
+                .map_err(actix_web::Error::from)
+        })
+    }
+}
+
+/// Reads the body of a [`ValidJsonFuture`], keeping it for the trigger when
+/// the operation captures one; a body that cannot be read (too large, cut
+/// short) is answered with its own status and a JSON body.
+fn read_body(
+    state: &mut JsonState,
+    capture: Option<&HttpRequest>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<web::Bytes, actix_web::Error>> {
+    match state {
+        JsonState::Rejected(problem) => {
+            let problem = problem.take().expect("polled after completion");
+            Poll::Ready(Err(problem.into()))
         }
+        JsonState::Reading(body) => Pin::new(body).poll(cx).map(|bytes| {
+            if let (Ok(bytes), Some(request)) = (&bytes, capture) {
+                request
+                    .extensions_mut()
+                    .insert(crate::send::trigger::CapturedBody(bytes.clone()));
+            }
+            bytes.map_err(|e| {
+                let status = e.as_response_error().status_code();
+                let body = HttpValidationError::single(
+                    vec![LocationItem::Name("body".into())],
+                    e.to_string(),
+                    "payload",
+                );
+                actix_web::error::InternalError::from_response(
+                    e,
+                    actix_web::HttpResponse::build(status).json(body),
+                )
+                .into()
+            })
+        }),
     }
 }
 
@@ -164,17 +188,21 @@ impl<T: DeserializeOwned> FromRequest for ValidQuery<T> {
         ready(
             serde_urlencoded::from_str(query)
                 .map(ValidQuery)
-                .map_err(|e| {
-                    let pairs: Vec<_> = form_urlencoded::parse(query.as_bytes()).collect();
-                    InputError::parameters(
-                        ParameterIn::Query,
-                        &mut pairs.iter().map(|(n, v)| (&**n, &**v)),
-                        &e,
-                    )
-                    .into()
-                }),
+                .map_err(|e| query_problem(query, &e)),
         )
     }
+}
+
+/// The error of a query string that did not deserialize: its pairs, kept to
+/// be checked against the parameters' schemas.
+fn query_problem(query: &str, error: &serde_urlencoded::de::Error) -> actix_web::Error {
+    let pairs: Vec<_> = form_urlencoded::parse(query.as_bytes()).collect();
+    InputError::parameters(
+        ParameterIn::Query,
+        &mut pairs.iter().map(|(n, v)| (&**n, &**v)),
+        error,
+    )
+    .into()
 }
 
 impl<T: DeserializeOwned> FromRequest for ValidPath<T> {
