@@ -280,8 +280,14 @@ impl Api {
     }
 
     /// Mounts an annotated handler or a scope.
-    pub fn service(mut self, service: impl ApiServiceFactory) -> Self {
-        self.root = self.root.service(service);
+    pub fn service(self, service: impl ApiServiceFactory) -> Self {
+        self.mount(service.into_entry())
+    }
+
+    /// The work of [`service`](Self::service), compiled once rather than
+    /// for every handler type.
+    fn mount(mut self, entry: Entry) -> Self {
+        self.root.entries.push(entry);
         self
     }
 
@@ -317,8 +323,14 @@ impl ApiScope {
     }
 
     /// Mounts an annotated handler or a nested scope.
-    pub fn service(mut self, service: impl ApiServiceFactory) -> Self {
-        self.entries.push(service.into_entry());
+    pub fn service(self, service: impl ApiServiceFactory) -> Self {
+        self.mount(service.into_entry())
+    }
+
+    /// The work of [`service`](Self::service), compiled once rather than
+    /// for every handler type.
+    fn mount(mut self, entry: Entry) -> Self {
+        self.entries.push(entry);
         self
     }
 
