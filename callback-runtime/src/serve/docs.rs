@@ -78,73 +78,71 @@ impl DocsSite {
     }
 }
 
+/// A UI's page at `base`: the HTML document around the UI's own `head`
+/// and `body` markup, which name their files under `{base_html}` and the
+/// document's URL as `{spec_url}`.
+#[cfg(any(feature = "swagger-ui", feature = "redoc", feature = "scalar"))]
+fn page(
+    base: String,
+    title: &str,
+    ui: &str,
+    openapi: &str,
+    (head, body): (&str, &str),
+    assets: &'static [Asset],
+) -> Page {
+    let base_html = escape_html(&base);
+    let spec_url = js_string(openapi);
+    let fill = |markup: &str| {
+        markup
+            .replace("{base_html}", &base_html)
+            .replace("{spec_url}", &spec_url)
+    };
+    let html = format!(
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{title} - {ui}</title>\n{head}</head>\n<body>\n{body}</body>\n</html>\n",
+        title = escape_html(title),
+        head = fill(head),
+        body = fill(body),
+    );
+    Page {
+        base,
+        html: html.into(),
+        assets,
+    }
+}
+
 #[cfg(feature = "swagger-ui")]
 fn swagger_ui_page(base: String, title: &str, openapi: &str) -> Page {
-    let html = format!(
-        r##"<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} - Swagger UI</title>
-<link rel="stylesheet" href="{base_html}/swagger-ui.css">
-</head>
-<body>
-<div id="swagger-ui"></div>
+    const HEAD: &str = "<link rel=\"stylesheet\" href=\"{base_html}/swagger-ui.css\">\n";
+    const BODY: &str = r##"<div id="swagger-ui"></div>
 <script src="{base_html}/swagger-ui-bundle.js"></script>
 <script>
-window.ui = SwaggerUIBundle({{
+window.ui = SwaggerUIBundle({
   url: {spec_url},
   dom_id: "#swagger-ui",
   deepLinking: true,
   validatorUrl: null,
   presets: [SwaggerUIBundle.presets.apis],
   layout: "BaseLayout"
-}});
+});
 </script>
-</body>
-</html>
-"##,
-        title = escape_html(title),
-        base_html = escape_html(&base),
-        spec_url = js_string(openapi),
-    );
-    Page {
-        base,
-        html: html.into(),
-        assets: callback_docs_assets::swagger_ui::ASSETS,
-    }
+"##;
+    let assets = callback_docs_assets::swagger_ui::ASSETS;
+    page(base, title, "Swagger UI", openapi, (HEAD, BODY), assets)
 }
 
 #[cfg(feature = "redoc")]
 fn redoc_page(base: String, title: &str, openapi: &str) -> Page {
-    let html = format!(
-        r##"<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} - ReDoc</title>
-<style>body {{ margin: 0; padding: 0; }}</style>
-</head>
-<body>
-<div id="redoc-container"></div>
+    const HEAD: &str = "<style>body { margin: 0; padding: 0; }</style>\n";
+    const BODY: &str = r##"<div id="redoc-container"></div>
 <script src="{base_html}/redoc.standalone.js"></script>
 <script>
-Redoc.init({spec_url}, {{}}, document.getElementById("redoc-container"));
+Redoc.init({spec_url}, {}, document.getElementById("redoc-container"));
 </script>
-</body>
-</html>
-"##,
-        title = escape_html(title),
-        base_html = escape_html(&base),
-        spec_url = js_string(openapi),
-    );
-    Page {
-        base,
-        html: html.into(),
-        assets: callback_docs_assets::redoc::ASSETS,
-    }
+"##;
+    let assets = callback_docs_assets::redoc::ASSETS;
+    page(base, title, "ReDoc", openapi, (HEAD, BODY), assets)
 }
 
 /// Scalar's defaults load web fonts and reach Scalar's hosted services
@@ -152,58 +150,30 @@ Redoc.init({spec_url}, {{}}, document.getElementById("redoc-container"));
 /// page turns each of them off so that everything comes from the app.
 #[cfg(feature = "scalar")]
 fn scalar_page(base: String, title: &str, openapi: &str) -> Page {
-    let html = format!(
-        r##"<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} - Scalar</title>
-</head>
-<body>
-<div id="scalar"></div>
+    const BODY: &str = r##"<div id="scalar"></div>
 <script src="{base_html}/standalone.js"></script>
 <script>
-Scalar.createApiReference("#scalar", {{
+Scalar.createApiReference("#scalar", {
   url: {spec_url},
   withDefaultFonts: false,
   telemetry: false,
   showDeveloperTools: "never",
-  agent: {{ disabled: true }},
-  mcp: {{ disabled: true }},
+  agent: { disabled: true },
+  mcp: { disabled: true },
   proxyUrl: "",
-  externalUrls: {{ dashboardUrl: "", registryUrl: "", proxyUrl: "", apiBaseUrl: "" }}
-}});
+  externalUrls: { dashboardUrl: "", registryUrl: "", proxyUrl: "", apiBaseUrl: "" }
+});
 </script>
-</body>
-</html>
-"##,
-        title = escape_html(title),
-        base_html = escape_html(&base),
-        spec_url = js_string(openapi),
-    );
-    Page {
-        base,
-        html: html.into(),
-        assets: callback_docs_assets::scalar::ASSETS,
-    }
+"##;
+    let assets = callback_docs_assets::scalar::ASSETS;
+    page(base, title, "Scalar", openapi, ("", BODY), assets)
 }
 
 impl HttpServiceFactory for DocsSite {
     fn register(self, config: &mut AppService) {
-        let json = self.openapi_json;
-        web::resource(self.openapi.as_str())
-            .route(web::get().to(move || {
-                let json = json.clone();
-                async move {
-                    HttpResponse::Ok()
-                        .content_type(ContentType::json())
-                        .body(json)
-                }
-            }))
-            .register(config);
+        served_bytes(&self.openapi, ContentType::json(), self.openapi_json).register(config);
         for page in self.pages {
-            html_page(&page.base, page.html).register(config);
+            served_bytes(&page.base, ContentType::html(), page.html).register(config);
             for asset in page.assets {
                 asset_file(&format!("{}/{}", page.base, asset.name), asset).register(config);
             }
@@ -211,14 +181,11 @@ impl HttpServiceFactory for DocsSite {
     }
 }
 
-fn html_page(path: &str, html: web::Bytes) -> actix_web::Resource {
+/// `GET path`: `bytes`, rendered once, with `content_type`.
+fn served_bytes(path: &str, content_type: ContentType, bytes: web::Bytes) -> actix_web::Resource {
     web::resource(path).route(web::get().to(move || {
-        let html = html.clone();
-        async move {
-            HttpResponse::Ok()
-                .content_type(ContentType::html())
-                .body(html)
-        }
+        let (content_type, bytes) = (content_type.clone(), bytes.clone());
+        async move { HttpResponse::Ok().content_type(content_type).body(bytes) }
     }))
 }
 
