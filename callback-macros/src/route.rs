@@ -195,15 +195,6 @@ impl Route {
         let guard = self.method.variant();
         let method = self.method.variant();
 
-        let call_args: Vec<_> = self
-            .inputs
-            .iter()
-            .enumerate()
-            .map(|(i, ty)| {
-                let arg = format_ident!("__arg{i}");
-                quote_spanned!(ty.span()=> <#ty as ::callback_runtime::ApiInput>::from_extractor(#arg))
-            })
-            .collect();
         // A declared success status other than 200 is the status on the
         // wire: the wrapper sets it on the handler's 200 answers.
         let declared_status = self
@@ -211,18 +202,9 @@ impl Route {
             .status
             .as_ref()
             .filter(|s| s.base10_parse::<u16>().ok() != Some(200));
-        let returned = match &func.sig.output {
-            ReturnType::Default => quote!(()),
-            ReturnType::Type(_, ty) => quote!(#ty),
-        };
-        let (returned, call) = match declared_status {
-            Some(status) => (
-                quote!(#rt::WithStatus<#returned>),
-                quote!(#rt::WithStatus(#name(#(#call_args),*).await, #status)),
-            ),
-            None => (returned, quote!(#name(#(#call_args),*).await)),
-        };
-        let handler = self.handler(name, &returned, &call);
+        let handler = handler(name, declared_status);
+        let inputs = &self.inputs;
+        let inputs_of = quote!(<<#name as #rt::ApiOperation>::Inputs as #rt::ApiInputs>);
         let doc_text = common::docs(&func.attrs);
         let summary = option_str(self.args.summary.as_ref().map(syn::LitStr::value));
         let description = option_str(self.args.description.as_ref().map(syn::LitStr::value));
@@ -233,10 +215,6 @@ impl Route {
         let hidden = self.args.hidden;
         let groups = &self.args.callbacks;
 
-        let describe_inputs = self
-            .inputs
-            .iter()
-            .map(|ty| quote_spanned!(ty.span()=> __operation.input::<#ty>();));
         let status = self
             .args
             .status
@@ -258,12 +236,8 @@ impl Route {
         // The JSON body is kept for a handler that takes a `Trigger` (only
         // an operation with callbacks can): decided once, at registration.
         let capture = (!groups.is_empty()).then(|| {
-            let takes_trigger = self
-                .inputs
-                .iter()
-                .map(|ty| quote!(<#ty as ::callback_runtime::ApiInput>::CALLBACK_GROUP.is_some()));
             quote! {
-                let __resource = if false #(|| #takes_trigger)* {
+                let __resource = if #rt::takes_trigger::<<#name as #rt::ApiOperation>::Inputs>() {
                     __resource.app_data(#rt::CaptureBody)
                 } else {
                     __resource
@@ -293,6 +267,7 @@ impl Route {
             }
 
             impl #rt::ApiOperation for #name {
+                type Inputs = (#(#inputs,)*);
                 const SPEC: #rt::OperationSpec = #rt::OperationSpec {
                     method: #rt::Method::#method,
                     path: #path,
@@ -308,7 +283,7 @@ impl Route {
                     security: #security,
                     describe: {
                         fn __describe(__operation: &mut ::callback_runtime::OperationBuilder<'_>) {
-                            #(#describe_inputs)*
+                            #inputs_of::describe(__operation);
                             #describe_output
                             #(#describe_responses)*
                         }
@@ -321,52 +296,6 @@ impl Route {
         }
     }
 
-    /// The function actix-web calls. It runs every input's extractor (where
-    /// actix-web would stop at the first failure) and answers one 422 that
-    /// lists every problem, checked against the operation's schemas.
-    fn handler(
-        &self,
-        name: &syn::Ident,
-        returned: &TokenStream,
-        call: &TokenStream,
-    ) -> TokenStream {
-        let rt = quote!(::callback_runtime::__private);
-        let actix = quote!(#rt::actix_web);
-        if self.inputs.is_empty() {
-            return quote! {
-                #[allow(deprecated)]
-                async fn __handler() -> #returned {
-                    #call
-                }
-            };
-        }
-        let args: Vec<_> = (0..self.inputs.len())
-            .map(|i| format_ident!("__arg{i}"))
-            .collect();
-        let extractions = self.inputs.iter().zip(&args).map(|(ty, arg)| {
-            quote_spanned!(ty.span()=>
-                let #arg = __problems.take(#rt::extract::<#ty>(&__request, &mut __payload).await);
-            )
-        });
-        quote! {
-            #[allow(deprecated)]
-            async fn __handler(
-                __request: #actix::HttpRequest,
-                __payload: #actix::web::Payload,
-            ) -> ::core::result::Result<#returned, #actix::Error> {
-                static __INPUTS: #rt::OperationInputs =
-                    #rt::OperationInputs::new(<#name as #rt::ApiOperation>::SPEC);
-                let mut __payload = __payload.into_inner();
-                let mut __problems = #rt::Problems::default();
-                #(#extractions)*
-                let (#(::core::option::Option::Some(#args),)*) = (#(#args,)*) else {
-                    return ::core::result::Result::Err(__problems.into_error(&__INPUTS, &__request));
-                };
-                ::core::result::Result::Ok(#call)
-            }
-        }
-    }
-
     /// `const` assertions over the attached callback groups: no two share a
     /// callback name, and their expressions name parameters this operation
     /// has (where the macro can see them).
@@ -374,13 +303,15 @@ impl Route {
         let groups = &self.args.callbacks;
         let rt = quote!(::callback_runtime::__private);
         // A `Trigger` argument of a group the operation does not have.
+        let inputs_of = quote!(<<#name as #rt::ApiOperation>::Inputs as #rt::ApiInputs>);
         let trigger_checks: Vec<_> = self
             .inputs
             .iter()
-            .map(|ty| {
+            .enumerate()
+            .map(|(i, ty)| {
                 quote_spanned!(ty.span()=> ::core::assert!(
                     #rt::group_attached(
-                        <#ty as ::callback_runtime::ApiInput>::CALLBACK_GROUP,
+                        #inputs_of::CALLBACK_GROUPS[#i],
                         <#name as #rt::ApiOperation>::SPEC.callbacks,
                     ),
                     "this handler takes the `Trigger` of a callback group that is not attached to its route: add the group to `callbacks = …`"
@@ -391,11 +322,7 @@ impl Route {
             return TokenStream::new();
         }
         let path_names = &self.path_names;
-        let opaque = self
-            .inputs
-            .iter()
-            .map(|ty| quote!(<#ty as ::callback_runtime::ApiInput>::OPAQUE_PARAMETERS));
-        let opaque = quote!(false #(|| #opaque)*);
+        let opaque = quote!(#inputs_of::OPAQUE_PARAMETERS);
         let parameter_checks = groups.iter().map(|group| {
             quote_spanned!(group.span()=> #group::__check_parameters(&[#(#path_names),*], #opaque);)
         });
@@ -420,6 +347,26 @@ impl Route {
                 #(#overlap_checks)*
             };
         }
+    }
+}
+
+/// The function actix-web calls: the runtime's `serve`, which runs every
+/// input's extractor (where actix-web would stop at the first failure),
+/// answers one 422 that lists every problem, or calls the handler.
+fn handler(name: &syn::Ident, declared_status: Option<&syn::LitInt>) -> TokenStream {
+    let rt = quote!(::callback_runtime::__private);
+    let actix = quote!(#rt::actix_web);
+    let serve = match declared_status {
+        Some(status) => {
+            quote!(#rt::serve_with_status(#name, #status, &__INPUTS, __request, __payload))
+        }
+        None => quote!(#rt::serve(#name, &__INPUTS, __request, __payload)),
+    };
+    quote! {
+        static __INPUTS: #rt::OperationInputs =
+            #rt::OperationInputs::new(<#name as #rt::ApiOperation>::SPEC);
+        #[allow(deprecated)]
+        let __handler = |__request: #actix::HttpRequest, __payload: #actix::web::Payload| #serve;
     }
 }
 

@@ -53,36 +53,12 @@ pub mod __private {
     };
     pub use crate::send::trigger::CaptureBody;
     pub use crate::send::{Callback, CallbackGroupType, TriggerPlan, Webhook, WebhookGroupType};
-    pub use crate::serve::problems::{OperationInputs, Problems};
+    pub use crate::serve::endpoint::{
+        serve, serve_with_status, takes_trigger, ApiInputs, WithStatus,
+    };
+    pub use crate::serve::problems::OperationInputs;
     pub use actix_web;
     pub use serde::de::IgnoredAny;
-
-    /// A handler's answer with the operation's declared status (`status =
-    /// 201`) in place of the default 200; any other status (an error, an
-    /// explicit `HttpResponse`) is left as it is.
-    pub struct WithStatus<R>(pub R, pub u16);
-
-    impl<R: actix_web::Responder> actix_web::Responder for WithStatus<R> {
-        type Body = actix_web::body::BoxBody;
-
-        fn respond_to(self, request: &actix_web::HttpRequest) -> actix_web::HttpResponse {
-            let mut response = self.0.respond_to(request).map_into_boxed_body();
-            if response.status() == actix_web::http::StatusCode::OK {
-                if let Ok(status) = actix_web::http::StatusCode::from_u16(self.1) {
-                    *response.status_mut() = status;
-                }
-            }
-            response
-        }
-    }
-
-    /// Starts the extraction of a handler's input `I`.
-    pub fn extract<I: crate::ApiInput>(
-        request: &actix_web::HttpRequest,
-        payload: &mut actix_web::dev::Payload,
-    ) -> <I::Extractor as actix_web::FromRequest>::Future {
-        <I::Extractor as actix_web::FromRequest>::from_request(request, payload)
-    }
 
     /// The plan of a group, kept once per group by the generated code.
     pub type PlanCell = ::std::sync::OnceLock<TriggerPlan>;
