@@ -39,7 +39,7 @@ pub(super) fn attach(
     }
     for (path, m, operation) in operations.iter_mut() {
         let parent = m.name(path);
-        let groups: Vec<_> = (m.scope_callbacks.iter().map(|g| (*g, FROM_SCOPE)))
+        let groups: Vec<_> = (m.scope.callbacks.iter().map(|g| (*g, FROM_SCOPE)))
             .chain(m.spec.callbacks.iter().map(|g| (*g, OWN)))
             .collect();
         if !names_are_unique(&parent, &groups, problems) {
@@ -254,14 +254,14 @@ impl Context<'_> {
 fn describe(generator: &mut SchemaGenerator, spec: &CallbackSpec) -> Operation {
     let mut builder = OperationBuilder::new(generator, Vec::new());
     (spec.describe)(&mut builder);
-    let responses = builder.take_responses();
+    let (described, _) = builder.into_parts();
     let (summary, description) = summary_and_description(spec.docs, spec.summary, spec.description);
     Operation {
         summary,
         description,
         operation_id: spec.operation_id.unwrap_or(spec.name).to_owned(),
-        request_body: builder.request_body.take(),
-        responses,
+        request_body: described.request_body,
+        responses: described.responses,
         deprecated: spec.deprecated,
         security: spec.security.map(security_requirements),
         ..Operation::default()

@@ -12,11 +12,30 @@ mod inputs;
 mod integers;
 mod outputs;
 
+use schemars::generate::SchemaSettings;
+use schemars::SchemaGenerator;
+
 pub use builder::OperationBuilder;
 pub(crate) use docs::summary_and_description;
 pub use inputs::ApiInput;
-pub(crate) use integers::IntegerRanges;
+use integers::IntegerRanges;
 pub use outputs::ApiOutput;
+
+/// Where the document keeps the named schemas, as `$ref`s spell it.
+pub(crate) const SCHEMA_REF_PREFIX: &str = "#/components/schemas/";
+
+/// The generator of the document's schemas (also used, with the same
+/// settings, to check a refused request against its operation's schemas).
+pub(crate) fn schema_generator() -> SchemaGenerator {
+    SchemaGenerator::new(
+        SchemaSettings::draft2020_12()
+            .with(|s| {
+                s.definitions_path = "/components/schemas".into();
+                s.meta_schema = None;
+            })
+            .with_transform(IntegerRanges),
+    )
+}
 
 /// An HTTP method of an operation or a callback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -205,7 +205,14 @@ impl<G: CallbackGroupType> Trigger<G> {
 /// JSON extractor then leaves its bytes here (a reference-counted clone, no
 /// copy).
 #[derive(Clone)]
-pub(crate) struct CapturedBody(pub(crate) actix_web::web::Bytes);
+pub(crate) struct CapturedBody(actix_web::web::Bytes);
+
+impl CapturedBody {
+    /// Keeps a request's raw JSON body.
+    pub(crate) fn new(bytes: actix_web::web::Bytes) -> Self {
+        CapturedBody(bytes)
+    }
+}
 
 /// Marks a resource whose request bodies may be captured.
 #[doc(hidden)]
