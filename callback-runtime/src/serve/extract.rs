@@ -38,7 +38,7 @@ pub struct ValidPath<T>(pub T);
 /// `#[serde(rename = "x-request-id")]` them) in lower case.
 ///
 /// ```
-/// use callback_runtime::serve::extract::Headers;
+/// use callback_runtime::Headers;
 ///
 /// #[derive(serde::Deserialize, schemars::JsonSchema)]
 /// struct Tracing {
