@@ -260,7 +260,7 @@ impl Group {
                     pub const URL: &'static str = #url;
                 }
 
-                impl #rt::#marker_trait for #name {
+                impl ::callback_runtime::send::#marker_trait for #name {
                     type Group = __Group;
                     type Body = #body;
                     type Response = #response;
@@ -310,25 +310,19 @@ fn group_items(
     check_body: TokenStream,
 ) -> TokenStream {
     let rt = quote!(::callback_runtime::__private);
-    let spec = quote! {
-        #rt::CallbackGroup {
-            name: #group_name,
-            module_path: ::core::module_path!(),
-            callbacks: &[#(#specs),*],
-        }
-    };
+    let specs = quote!(#group_name, ::core::module_path!(), &[#(#specs),*]);
     // A callback group and a webhook group are distinct types: one given
     // where the other is expected does not compile.
     let (group_type, group_value, public, public_doc) = match kind {
         Kind::Callbacks => (
-            quote!(#rt::CallbackGroup),
-            spec,
+            quote!(::callback_runtime::CallbackGroup),
+            quote!(#rt::callback_group(#specs)),
             quote!(CALLBACK_GROUP),
             " This group, for `Api::callbacks` and `ApiScope::callbacks`.",
         ),
         Kind::Webhooks => (
-            quote!(#rt::WebhookGroup),
-            quote!(#rt::WebhookGroup::new(#spec)),
+            quote!(::callback_runtime::WebhookGroup),
+            quote!(#rt::webhook_group(#specs)),
             quote!(WEBHOOK_GROUP),
             " This group, for `Api::webhooks`.",
         ),
@@ -336,7 +330,7 @@ fn group_items(
     let group_impl = match kind {
         Kind::Callbacks => quote! {
             impl #rt::CallbackGroupType for __Group {
-                const GROUP: &'static #rt::CallbackGroup = &__GROUP;
+                const GROUP: &'static ::callback_runtime::CallbackGroup = &__GROUP;
 
                 fn plan() -> &'static #rt::TriggerPlan {
                     static PLAN: #rt::PlanCell = #rt::PlanCell::new();
@@ -347,11 +341,11 @@ fn group_items(
             /// The request that triggered this group's callbacks, as a
             /// handler argument: what the URL templates read of it,
             /// captured to send the callbacks now or later.
-            pub type Trigger = ::callback_runtime::Trigger<__Group>;
+            pub type Trigger = ::callback_runtime::send::Trigger<__Group>;
         },
         Kind::Webhooks => quote! {
             impl #rt::WebhookGroupType for __Group {
-                const GROUP: &'static #rt::WebhookGroup = &__GROUP;
+                const GROUP: &'static ::callback_runtime::WebhookGroup = &__GROUP;
             }
         },
     };

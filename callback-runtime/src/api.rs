@@ -11,10 +11,12 @@ use actix_web::dev::{AppService, HttpServiceFactory};
 use actix_web::web;
 use schemars::JsonSchema;
 
-use crate::assembly::{self, AssemblyError};
-use crate::describe::{ApiOperation, CallbackGroup, OperationBuilder, OperationSpec, WebhookGroup};
+use crate::assembly::{
+    self, AssemblyError, DefaultResponse, DocumentSettings, Mounted, ScopeDefaults,
+};
+use crate::describe::{ApiOperation, CallbackGroup, OperationSpec, WebhookGroup};
 use crate::openapi::{
-    Contact, ExternalDocs, Info, License, OpenApi, SecurityRequirement, SecurityScheme, Server, Tag,
+    Contact, ExternalDocs, License, OpenApi, SecurityRequirement, SecurityScheme, Server, Tag,
 };
 use crate::serve::docs::{DocsPaths, DocsSite};
 
@@ -40,21 +42,9 @@ use crate::serve::docs::{DocsPaths, DocsSite};
 /// ```
 #[derive(Clone)]
 pub struct Api {
-    pub(crate) document: DocumentSettings,
+    document: DocumentSettings,
     docs: DocsPaths,
-    pub(crate) root: ApiScope,
-}
-
-/// Document-wide settings: everything but the operations.
-#[derive(Clone)]
-pub(crate) struct DocumentSettings {
-    pub(crate) info: Info,
-    pub(crate) servers: Vec<Server>,
-    pub(crate) tags: Vec<Tag>,
-    pub(crate) external_docs: Option<ExternalDocs>,
-    pub(crate) security: Vec<SecurityRequirement>,
-    pub(crate) security_schemes: Vec<(String, SecurityScheme)>,
-    pub(crate) webhooks: Vec<&'static WebhookGroup>,
+    root: ApiScope,
 }
 
 /// A path prefix shared by several handlers (`web::scope` with
@@ -64,37 +54,23 @@ pub(crate) struct DocumentSettings {
 pub struct ApiScope {
     prefix: String,
     entries: Vec<Entry>,
-    pub(crate) shared: Shared,
-}
-
-/// What a scope gives every operation mounted in it.
-#[derive(Clone, Default)]
-pub(crate) struct Shared {
-    pub(crate) callbacks: Vec<&'static CallbackGroup>,
-    pub(crate) security: Option<Vec<SecurityRequirement>>,
-    pub(crate) default_responses: Vec<DefaultResponse>,
-}
-
-/// A response every operation of a scope may give (e.g. an error body).
-#[derive(Clone)]
-pub(crate) struct DefaultResponse {
-    pub(crate) describe: Arc<dyn Fn(&mut OperationBuilder<'_>) + Send + Sync>,
+    defaults: ScopeDefaults,
 }
 
 /// A mounted handler or scope (opaque).
 #[doc(hidden)]
 #[derive(Clone)]
-pub struct Entry(pub(crate) EntryKind);
+pub struct Entry(EntryKind);
 
 #[derive(Clone)]
-pub(crate) enum EntryKind {
+enum EntryKind {
     Operation(MountedOperation),
     Scope(ApiScope),
 }
 
 #[derive(Clone)]
-pub(crate) struct MountedOperation {
-    pub(crate) spec: OperationSpec,
+struct MountedOperation {
+    spec: OperationSpec,
     /// Registers the handler: one plain function per handler type, with no
     /// closure or allocation of its own.
     register: fn(&mut AppService),
@@ -139,22 +115,7 @@ impl Api {
     /// UI only with its feature).
     pub fn new(title: impl Into<String>, version: impl Into<String>) -> Self {
         Api {
-            document: DocumentSettings {
-                info: Info {
-                    title: title.into(),
-                    version: version.into(),
-                    description: None,
-                    terms_of_service: None,
-                    contact: None,
-                    license: None,
-                },
-                servers: Vec::new(),
-                tags: Vec::new(),
-                external_docs: None,
-                security: Vec::new(),
-                security_schemes: Vec::new(),
-                webhooks: Vec::new(),
-            },
+            document: DocumentSettings::new(title.into(), version.into()),
             docs: DocsPaths::default(),
             root: ApiScope::new(""),
         }
@@ -162,31 +123,31 @@ impl Api {
 
     /// Sets the API's description (CommonMark).
     pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.document.info.description = Some(description.into());
+        self.document.info_mut().description = Some(description.into());
         self
     }
 
     /// Sets the URL of the terms of service.
     pub fn terms_of_service(mut self, url: impl Into<String>) -> Self {
-        self.document.info.terms_of_service = Some(url.into());
+        self.document.info_mut().terms_of_service = Some(url.into());
         self
     }
 
     /// Sets who to contact about the API.
     pub fn contact(mut self, contact: Contact) -> Self {
-        self.document.info.contact = Some(contact);
+        self.document.info_mut().contact = Some(contact);
         self
     }
 
     /// Sets the API's license.
     pub fn license(mut self, license: License) -> Self {
-        self.document.info.license = Some(license);
+        self.document.info_mut().license = Some(license);
         self
     }
 
     /// Adds a server the API is reachable at.
     pub fn server(mut self, url: impl Into<String>, description: Option<&str>) -> Self {
-        self.document.servers.push(Server {
+        self.document.add_server(Server {
             url: url.into(),
             description: description.map(str::to_owned),
         });
@@ -195,7 +156,7 @@ impl Api {
 
     /// Describes a tag; tags are listed in the order they are described.
     pub fn tag(mut self, name: impl Into<String>, description: Option<&str>) -> Self {
-        self.document.tags.push(Tag {
+        self.document.add_tag(Tag {
             name: name.into(),
             description: description.map(str::to_owned),
             external_docs: None,
@@ -205,7 +166,7 @@ impl Api {
 
     /// Links to documentation outside the document.
     pub fn external_docs(mut self, url: impl Into<String>, description: Option<&str>) -> Self {
-        self.document.external_docs = Some(ExternalDocs {
+        self.document.set_external_docs(ExternalDocs {
             url: url.into(),
             description: description.map(str::to_owned),
         });
@@ -214,21 +175,21 @@ impl Api {
 
     /// Declares a security scheme under `name`, for requirements to use.
     pub fn security_scheme(mut self, name: impl Into<String>, scheme: SecurityScheme) -> Self {
-        self.document.security_schemes.push((name.into(), scheme));
+        self.document.add_security_scheme(name.into(), scheme);
         self
     }
 
     /// Requires `scheme` (with `scopes`, for OAuth 2) of every operation that
     /// does not say otherwise. Calling it again adds an alternative.
     pub fn security(mut self, scheme: &str, scopes: &[&str]) -> Self {
-        self.document.security.push(requirement(scheme, scopes));
+        self.document.add_security(requirement(scheme, scopes));
         self
     }
 
     /// Documents a group declared with `#[webhooks]` in the document's
     /// `webhooks`: pass `my_webhooks::WEBHOOK_GROUP`.
     pub fn webhooks(mut self, group: &'static WebhookGroup) -> Self {
-        self.document.webhooks.push(group);
+        self.document.add_webhooks(group);
         self
     }
 
@@ -248,7 +209,7 @@ impl Api {
 
     /// Serves the document at `path` instead of `/openapi.json`.
     pub fn openapi_path(mut self, path: impl Into<String>) -> Self {
-        self.docs.openapi = path.into();
+        self.docs.set_openapi(path.into());
         self
     }
 
@@ -257,7 +218,7 @@ impl Api {
     /// Without the `swagger-ui` feature the page is never served, and this
     /// setting has no effect.
     pub fn swagger_ui_path(mut self, path: Option<&str>) -> Self {
-        self.docs.swagger_ui = path.map(str::to_owned);
+        self.docs.set_swagger_ui(path.map(str::to_owned));
         self
     }
 
@@ -266,7 +227,7 @@ impl Api {
     /// Without the `redoc` feature the page is never served, and this
     /// setting has no effect.
     pub fn redoc_path(mut self, path: Option<&str>) -> Self {
-        self.docs.redoc = path.map(str::to_owned);
+        self.docs.set_redoc(path.map(str::to_owned));
         self
     }
 
@@ -275,7 +236,7 @@ impl Api {
     /// Without the `scalar` feature the page is never served, and this
     /// setting has no effect.
     pub fn scalar_path(mut self, path: Option<&str>) -> Self {
-        self.docs.scalar = path.map(str::to_owned);
+        self.docs.set_scalar(path.map(str::to_owned));
         self
     }
 
@@ -298,7 +259,9 @@ impl Api {
     /// Every problem found is reported at once. Call this in a unit test to
     /// run all the checks without starting a server.
     pub fn build(self) -> Result<ApiService, AssemblyError> {
-        let document = assembly::assemble(&self)?;
+        let mut mounted = Vec::new();
+        collect("", &self.root, &ScopeDefaults::default(), &mut mounted);
+        let document = assembly::assemble(&self.document, &mounted)?;
         let json = web::Bytes::from(
             serde_json::to_vec(&document).expect("an OpenAPI document serializes"),
         );
@@ -318,7 +281,7 @@ impl ApiScope {
         ApiScope {
             prefix: prefix.into(),
             entries: Vec::new(),
-            shared: Shared::default(),
+            defaults: ScopeDefaults::default(),
         }
     }
 
@@ -338,38 +301,40 @@ impl ApiScope {
     /// groups of enclosing scopes and before the operations' own: pass
     /// `my_callbacks::CALLBACK_GROUP`.
     pub fn callbacks(mut self, group: &'static CallbackGroup) -> Self {
-        self.shared.callbacks.push(group);
+        self.defaults.add_callbacks(group);
         self
     }
 
     /// Requires `scheme` (with `scopes`) of every operation of the scope
     /// that does not say otherwise; calling it again adds an alternative.
     pub fn security(mut self, scheme: &str, scopes: &[&str]) -> Self {
-        self.shared
-            .security
-            .get_or_insert_with(Vec::new)
-            .push(requirement(scheme, scopes));
+        self.defaults.add_security(requirement(scheme, scopes));
         self
     }
 
     /// Documents a JSON `default` response (any status not listed) for every
     /// operation of the scope that does not declare one.
     pub fn default_response<T: JsonSchema>(mut self, description: &str) -> Self {
-        let description = description.to_owned();
-        self.shared.default_responses.push(DefaultResponse {
-            describe: Arc::new(move |operation| {
-                operation.default_json_response::<T>(&description);
-            }),
-        });
+        self.defaults
+            .add_default_response(DefaultResponse::json::<T>(description));
         self
     }
+}
 
-    pub(crate) fn prefix(&self) -> &str {
-        &self.prefix
-    }
-
-    pub(crate) fn entries(&self) -> &[Entry] {
-        &self.entries
+/// Flattens `scope` (nested in scopes with `prefix` that give `outer`) into
+/// the operations assembly documents, each with its full path.
+fn collect(prefix: &str, scope: &ApiScope, outer: &ScopeDefaults, out: &mut Vec<Mounted>) {
+    let defaults = scope.defaults.within(outer);
+    let prefix = format!("{prefix}{}", scope.prefix);
+    for entry in &scope.entries {
+        match &entry.0 {
+            EntryKind::Operation(operation) => out.push(Mounted::new(
+                format!("{prefix}{}", operation.spec.path),
+                operation.spec,
+                defaults.clone(),
+            )),
+            EntryKind::Scope(inner) => collect(&prefix, inner, &defaults, out),
+        }
     }
 }
 

@@ -12,47 +12,61 @@
 //! bundles and serves only the document; a page whose feature is off is not
 //! served.
 //!
-//! The crate is laid out by when its code runs:
-//! - [`describe`]: what the macros generate (compile-time data);
-//! - [`openapi`]: the document model;
-//! - `assembly`: start-up, turning mounted operations into one checked document;
-//! - [`serve`]: request time, validating input and serving the docs site;
-//! - [`send`]: request and delivery time, sending the declared callbacks
-//!   (through [`delivery`]) and receiving them.
+//! Each public type has one path. The types of every app are at the root;
+//! two modules are namespaces of their own:
+//! - [`openapi`]: the document model, what [`ApiService::document`] returns
+//!   and what [`Api`]'s metadata methods take;
+//! - [`send`]: sending the declared callbacks and webhooks ([`send::Trigger`],
+//!   [`send::Outgoing`], [`send::webhook`]), receiving them
+//!   ([`send::SignedJson`]), and the operators' deliveries view
+//!   ([`send::view`]);
+//!
+//! and [`delivery`] is the `callback-delivery` crate (the store, signing,
+//! the SSRF guard, the sender and the dispatcher).
+//!
+//! Inside, the crate is laid out by when its code runs: `describe` (what the
+//! macros generate: compile-time data), `openapi` (the document model),
+//! `assembly` (start-up: the mounted operations become one checked
+//! document), `serve` (request time: validating input, the docs site) and
+//! `send` (request and delivery time). The code the macros generate reaches
+//! what it needs through a hidden `__private` module, not part of the API.
 
 // The crate's own handlers (the deliveries view) use its route macros,
 // whose expansion names `::callback_runtime`.
 extern crate self as callback_runtime;
 
-pub mod api;
+mod api;
 mod assembly;
-pub mod describe;
+mod describe;
 pub mod openapi;
 pub mod send;
-pub mod serve;
+mod serve;
 
-pub use api::{Api, ApiScope, ApiService};
+pub use api::{Api, ApiScope, ApiService, ApiServiceFactory};
 pub use assembly::AssemblyError;
 pub use callback_macros::{
     callbacks, delete, get, head, options, patch, post, put, trace, webhooks,
 };
 pub use describe::{ApiInput, ApiOutput, CallbackGroup, OperationBuilder, WebhookGroup};
-pub use send::{Callback, SignedJson, Trigger, Webhook};
-pub use serve::extract::{Cookies, Headers};
+pub use serve::extract::{
+    Cookies, Headers, InputError, ValidJson, ValidJsonFuture, ValidPath, ValidQuery,
+};
+pub use serve::validation::{HttpValidationError, LocationItem, ValidationError};
 
 /// Delivery: the store, signing, the SSRF guard, the sender and the
 /// dispatcher (the `callback-delivery` crate).
 pub use callback_delivery as delivery;
-pub use serve::validation::{HttpValidationError, LocationItem, ValidationError};
 
 /// Support for the generated code; not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::api::Entry;
     pub use crate::describe::{
-        ApiOperation, CallbackGroup, CallbackSpec, Method, OperationSpec, WebhookGroup,
+        callback_group, webhook_group, ApiOperation, CallbackSpec, Method, OperationSpec,
+        SecuritySpec,
     };
-    pub use crate::send::trigger::CaptureBody;
-    pub use crate::send::{Callback, CallbackGroupType, TriggerPlan, Webhook, WebhookGroupType};
+    pub use crate::send::groups::{CallbackGroupType, WebhookGroupType};
+    pub use crate::send::trigger::{CaptureBody, TriggerPlan};
     pub use crate::serve::endpoint::{
         serve, serve_with_status, takes_trigger, ApiInputs, WithStatus,
     };
@@ -66,14 +80,14 @@ pub mod __private {
     /// Whether `group` (the group of a handler's `Trigger` argument, if it
     /// has one) is among the groups attached to the operation.
     pub const fn group_attached(
-        group: Option<&CallbackGroup>,
-        attached: &[&CallbackGroup],
+        group: Option<&crate::CallbackGroup>,
+        attached: &[&crate::CallbackGroup],
     ) -> bool {
         let Some(group) = group else { return true };
         let mut i = 0;
         while i < attached.len() {
-            if str_eq(attached[i].name, group.name)
-                && str_eq(attached[i].module_path, group.module_path)
+            if str_eq(attached[i].name(), group.name())
+                && str_eq(attached[i].module_path(), group.module_path())
             {
                 return true;
             }

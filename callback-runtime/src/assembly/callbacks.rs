@@ -39,7 +39,7 @@ pub(super) fn attach(
     }
     for (path, m, operation) in operations.iter_mut() {
         let parent = m.name(path);
-        let groups: Vec<_> = (m.scope_callbacks.iter().map(|g| (*g, FROM_SCOPE)))
+        let groups: Vec<_> = (m.scope.callbacks.iter().map(|g| (*g, FROM_SCOPE)))
             .chain(m.spec.callbacks.iter().map(|g| (*g, OWN)))
             .collect();
         if !names_are_unique(&parent, &groups, problems) {
@@ -69,8 +69,8 @@ pub(super) fn webhooks(
 ) -> IndexMap<String, PathItem> {
     let mut webhooks = IndexMap::<String, PathItem>::new();
     for group in groups.iter().map(|group| group.spec()) {
-        for spec in group.callbacks {
-            let parent = format!("webhook `{}` of group `{}`", spec.name, group.name);
+        for spec in group.callbacks() {
+            let parent = format!("webhook `{}` of group `{}`", spec.name, group.name());
             let mut operation = describe(generator, spec);
             let nested_groups: Vec<_> = spec.callbacks.iter().map(|g| (*g, OWN)).collect();
             if !names_are_unique(&parent, &nested_groups, problems) {
@@ -119,12 +119,12 @@ fn attach_group(
     if depth > MAX_NESTING {
         problems.push(format!(
             "the callbacks of {parent} nest more than {MAX_NESTING} levels deep: does group `{}` reach itself?",
-            group.name
+            group.name()
         ));
         return;
     }
     let mut components = components;
-    for spec in group.callbacks {
+    for spec in group.callbacks() {
         let cx = Context {
             parent,
             group,
@@ -176,7 +176,7 @@ fn attach_group(
 }
 
 fn group_key(group: &CallbackGroup) -> (&'static str, &'static str) {
-    (group.module_path, group.name)
+    (group.module_path(), group.name())
 }
 
 /// Where a group attached to an operation comes from, for the problems of
@@ -206,18 +206,18 @@ fn names_are_unique(
         {
             problems.push(format!(
                 "{parent}: group `{}` is attached twice ({first}, and {origin}); attach it once",
-                group.name
+                group.name()
             ));
             continue;
         }
         attached.push((group, origin));
-        for spec in group.callbacks {
+        for spec in group.callbacks() {
             match names.get(spec.name) {
                 Some((first, first_origin)) => {
-                    let (first_name, name) = if first.name == group.name {
-                        (first.module_path, group.module_path)
+                    let (first_name, name) = if first.name() == group.name() {
+                        (first.module_path(), group.module_path())
                     } else {
-                        (first.name, group.name)
+                        (first.name(), group.name())
                     };
                     problems.push(format!(
                         "{parent}: group `{first_name}` ({first_origin}) and group `{name}` ({origin}) \
@@ -245,7 +245,9 @@ impl Context<'_> {
     fn problem(&self, expression: &Expression, what: impl std::fmt::Display) -> String {
         format!(
             "callback `{}` of group `{}`, attached to {}: `{{{expression}}}` {what}",
-            self.spec.name, self.group.name, self.parent
+            self.spec.name,
+            self.group.name(),
+            self.parent
         )
     }
 }
@@ -254,14 +256,14 @@ impl Context<'_> {
 fn describe(generator: &mut SchemaGenerator, spec: &CallbackSpec) -> Operation {
     let mut builder = OperationBuilder::new(generator, Vec::new());
     (spec.describe)(&mut builder);
-    let responses = builder.take_responses();
+    let (described, _) = builder.into_parts();
     let (summary, description) = summary_and_description(spec.docs, spec.summary, spec.description);
     Operation {
         summary,
         description,
         operation_id: spec.operation_id.unwrap_or(spec.name).to_owned(),
-        request_body: builder.request_body.take(),
-        responses,
+        request_body: described.request_body,
+        responses: described.responses,
         deprecated: spec.deprecated,
         security: spec.security.map(security_requirements),
         ..Operation::default()
@@ -281,7 +283,8 @@ fn describe_callback(
         Err(e) => {
             problems.push(format!(
                 "callback `{}` of group `{}`: {e}",
-                cx.spec.name, cx.group.name
+                cx.spec.name,
+                cx.group.name()
             ));
             return None;
         }
@@ -329,7 +332,7 @@ fn share(
         Some(existing) if *existing != callback => problems.push(format!(
             "callback `{name}` of group `{}` differs between the operations it is attached to (at {}): \
              its shorthand expressions resolve differently, or another group has a callback of the same name",
-            cx.group.name, cx.parent
+            cx.group.name(), cx.parent
         )),
         Some(_) => {}
         None => {

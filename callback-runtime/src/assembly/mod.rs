@@ -5,25 +5,21 @@ mod schema_pointer;
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 
-use schemars::generate::SchemaSettings;
-use schemars::SchemaGenerator;
+use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::Value;
 
-use crate::api::{Api, ApiScope, DefaultResponse, EntryKind, Shared};
 use crate::describe::{
-    summary_and_description, CallbackGroup, IntegerRanges, OperationBuilder, OperationSpec,
-    SecuritySpec,
+    schema_generator, summary_and_description, CallbackGroup, OperationBuilder, OperationSpec,
+    SecuritySpec, WebhookGroup,
 };
 use crate::openapi::{
-    Callback, Components, OpenApi, Operation, PathItem, RefOr, Response, SecurityRequirement,
-    OPENAPI_VERSION,
+    Callback, Components, ExternalDocs, Info, OpenApi, Operation, PathItem, RefOr,
+    SecurityRequirement, SecurityScheme, Server, Tag, OPENAPI_VERSION,
 };
-use crate::serve::validation::HttpValidationError;
-
-pub(crate) const SCHEMA_REF_PREFIX: &str = "#/components/schemas/";
 
 /// The problems found while assembling the document, all of them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,22 +44,163 @@ impl fmt::Display for AssemblyError {
 
 impl std::error::Error for AssemblyError {}
 
+/// Everything of the document but its operations: what [`Api`]'s builder
+/// methods set, handed over to [`assemble`].
+///
+/// [`Api`]: crate::Api
+#[derive(Clone)]
+pub(crate) struct DocumentSettings {
+    info: Info,
+    servers: Vec<Server>,
+    tags: Vec<Tag>,
+    external_docs: Option<ExternalDocs>,
+    security: Vec<SecurityRequirement>,
+    security_schemes: Vec<(String, SecurityScheme)>,
+    webhooks: Vec<&'static WebhookGroup>,
+}
+
+impl DocumentSettings {
+    /// The settings of a document with the given title and version.
+    pub(crate) fn new(title: String, version: String) -> Self {
+        DocumentSettings {
+            info: Info {
+                title,
+                version,
+                description: None,
+                terms_of_service: None,
+                contact: None,
+                license: None,
+            },
+            servers: Vec::new(),
+            tags: Vec::new(),
+            external_docs: None,
+            security: Vec::new(),
+            security_schemes: Vec::new(),
+            webhooks: Vec::new(),
+        }
+    }
+
+    /// The `info` object, to set its optional fields.
+    pub(crate) fn info_mut(&mut self) -> &mut Info {
+        &mut self.info
+    }
+
+    /// Adds a server, after those added before.
+    pub(crate) fn add_server(&mut self, server: Server) {
+        self.servers.push(server);
+    }
+
+    /// Adds a tag, after those added before.
+    pub(crate) fn add_tag(&mut self, tag: Tag) {
+        self.tags.push(tag);
+    }
+
+    /// Sets the document's external documentation.
+    pub(crate) fn set_external_docs(&mut self, docs: ExternalDocs) {
+        self.external_docs = Some(docs);
+    }
+
+    /// Adds an alternative to the document-wide security.
+    pub(crate) fn add_security(&mut self, requirement: SecurityRequirement) {
+        self.security.push(requirement);
+    }
+
+    /// Declares a security scheme (declaring one name twice is a problem
+    /// reported by [`assemble`]).
+    pub(crate) fn add_security_scheme(&mut self, name: String, scheme: SecurityScheme) {
+        self.security_schemes.push((name, scheme));
+    }
+
+    /// Adds a group to the document's `webhooks`.
+    pub(crate) fn add_webhooks(&mut self, group: &'static WebhookGroup) {
+        self.webhooks.push(group);
+    }
+}
+
+/// What a scope gives every operation mounted in it (and in its nested
+/// scopes): callback groups, security, default responses.
+#[derive(Clone, Default)]
+pub(crate) struct ScopeDefaults {
+    /// Callback groups, outermost scope first.
+    callbacks: Vec<&'static CallbackGroup>,
+    /// Security of the innermost scope that sets it.
+    security: Option<Vec<SecurityRequirement>>,
+    /// Default responses, outermost scope first.
+    default_responses: Vec<DefaultResponse>,
+}
+
+impl ScopeDefaults {
+    /// Attaches a callback group, after those attached before.
+    pub(crate) fn add_callbacks(&mut self, group: &'static CallbackGroup) {
+        self.callbacks.push(group);
+    }
+
+    /// Adds an alternative to the scope's security.
+    pub(crate) fn add_security(&mut self, requirement: SecurityRequirement) {
+        self.security.get_or_insert_with(Vec::new).push(requirement);
+    }
+
+    /// Adds a default response, after those added before.
+    pub(crate) fn add_default_response(&mut self, response: DefaultResponse) {
+        self.default_responses.push(response);
+    }
+
+    /// What an operation of a scope with these defaults gets, when the
+    /// scope is nested in one that gives `outer`.
+    pub(crate) fn within(&self, outer: &ScopeDefaults) -> ScopeDefaults {
+        ScopeDefaults {
+            callbacks: outer
+                .callbacks
+                .iter()
+                .chain(&self.callbacks)
+                .copied()
+                .collect(),
+            security: self.security.clone().or_else(|| outer.security.clone()),
+            default_responses: (outer.default_responses.iter())
+                .chain(&self.default_responses)
+                .cloned()
+                .collect(),
+        }
+    }
+}
+
+/// A response every operation of a scope may give (e.g. an error body),
+/// used by the operations that document no `default` response.
+#[derive(Clone)]
+pub(crate) struct DefaultResponse {
+    describe: Arc<dyn Fn(&mut OperationBuilder<'_>) + Send + Sync>,
+}
+
+impl DefaultResponse {
+    /// The `default` response with a JSON body of schema `T`.
+    pub(crate) fn json<T: JsonSchema>(description: &str) -> Self {
+        let description = description.to_owned();
+        DefaultResponse {
+            describe: Arc::new(move |operation| {
+                operation.default_json_response::<T>(&description);
+            }),
+        }
+    }
+}
+
 /// A mounted operation with its full path and what its scopes give it.
 pub(crate) struct Mounted {
-    pub(crate) path: String,
-    pub(crate) spec: OperationSpec,
-    /// Callback groups of the enclosing scopes, outermost first.
-    pub(crate) scope_callbacks: Vec<&'static CallbackGroup>,
-    /// Security of the innermost scope that sets it.
-    pub(crate) scope_security: Option<Vec<SecurityRequirement>>,
-    /// Default responses of the enclosing scopes, outermost first.
-    pub(crate) default_responses: Vec<DefaultResponse>,
+    path: String,
+    spec: OperationSpec,
+    scope: ScopeDefaults,
 }
 
 impl Mounted {
+    /// The operation of `spec`, mounted at `path` (scope prefixes
+    /// included) in scopes that give it `scope`.
+    pub(crate) fn new(path: String, spec: OperationSpec, scope: ScopeDefaults) -> Self {
+        Mounted { path, spec, scope }
+    }
+
     /// Every callback group of the operation: its scopes' first, then its own.
-    pub(crate) fn callback_groups(&self) -> impl Iterator<Item = &'static CallbackGroup> + '_ {
-        self.scope_callbacks
+    fn callback_groups(&self) -> impl Iterator<Item = &'static CallbackGroup> + '_ {
+        self.scope
+            .callbacks
             .iter()
             .copied()
             .chain(self.spec.callbacks.iter().copied())
@@ -78,22 +215,11 @@ impl Mounted {
     }
 }
 
-/// The generator of the document's schemas (also used, with the same
-/// settings, to check a refused request against its operation's schemas).
-pub(crate) fn schema_generator() -> SchemaGenerator {
-    SchemaGenerator::new(
-        SchemaSettings::draft2020_12()
-            .with(|s| {
-                s.definitions_path = "/components/schemas".into();
-                s.meta_schema = None;
-            })
-            .with_transform(IntegerRanges),
-    )
-}
-
-pub(crate) fn assemble(api: &Api) -> Result<OpenApi, AssemblyError> {
-    let mut mounted = Vec::new();
-    collect("", &api.root, &Shared::default(), &mut mounted);
+/// The document of the `mounted` operations with `settings`, checked.
+pub(crate) fn assemble(
+    settings: &DocumentSettings,
+    mounted: &[Mounted],
+) -> Result<OpenApi, AssemblyError> {
     let mut generator = schema_generator();
     let mut problems = Vec::new();
     let mut operations = Vec::new();
@@ -105,7 +231,6 @@ pub(crate) fn assemble(api: &Api) -> Result<OpenApi, AssemblyError> {
         }
     }
 
-    let settings = &api.document;
     let mut components = Components::default();
     callbacks::attach(
         &mut generator,
@@ -178,41 +303,6 @@ pub(crate) fn assemble(api: &Api) -> Result<OpenApi, AssemblyError> {
     }
 }
 
-fn collect(prefix: &str, scope: &ApiScope, outer: &Shared, out: &mut Vec<Mounted>) {
-    let shared = Shared {
-        callbacks: outer
-            .callbacks
-            .iter()
-            .chain(&scope.shared.callbacks)
-            .copied()
-            .collect(),
-        security: scope
-            .shared
-            .security
-            .clone()
-            .or_else(|| outer.security.clone()),
-        default_responses: outer
-            .default_responses
-            .iter()
-            .chain(&scope.shared.default_responses)
-            .cloned()
-            .collect(),
-    };
-    let prefix = format!("{prefix}{}", scope.prefix());
-    for entry in scope.entries() {
-        match &entry.0 {
-            EntryKind::Operation(op) => out.push(Mounted {
-                path: format!("{prefix}{}", op.spec.path),
-                spec: op.spec,
-                scope_callbacks: shared.callbacks.clone(),
-                scope_security: shared.security.clone(),
-                default_responses: shared.default_responses.clone(),
-            }),
-            EntryKind::Scope(inner) => collect(&prefix, inner, &shared, out),
-        }
-    }
-}
-
 fn describe_operation(
     generator: &mut SchemaGenerator,
     m: &Mounted,
@@ -224,23 +314,15 @@ fn describe_operation(
         .unwrap_or_default();
     let mut builder = OperationBuilder::new(generator, path_names);
     (spec.describe)(&mut builder);
-    if !builder.responses.contains_key("default") {
-        for default in &m.default_responses {
+    if !builder.has_default_response() {
+        for default in &m.scope.default_responses {
             (default.describe)(&mut builder);
         }
     }
-    if !builder.errors.is_empty() {
+    let (described, errors) = builder.into_parts();
+    if !errors.is_empty() {
         let name = m.name(path);
-        return Err(builder
-            .errors
-            .iter()
-            .map(|e| format!("{name}: {e}"))
-            .collect());
-    }
-    let mut responses = builder.take_responses();
-    if builder.validates_input {
-        let schema = builder.schema_for::<HttpValidationError>();
-        responses.insert("422".into(), Response::json("Validation Error", schema));
+        return Err(errors.iter().map(|e| format!("{name}: {e}")).collect());
     }
     let (summary, description) = summary_and_description(spec.docs, spec.summary, spec.description);
     Ok(Operation {
@@ -248,15 +330,15 @@ fn describe_operation(
         summary,
         description,
         operation_id: spec.operation_id.unwrap_or(spec.handler).to_owned(),
-        parameters: std::mem::take(&mut builder.parameters),
-        request_body: builder.request_body.take(),
-        responses,
+        parameters: described.parameters,
+        request_body: described.request_body,
+        responses: described.responses,
         callbacks: Default::default(),
         deprecated: spec.deprecated,
         security: spec
             .security
             .map(security_requirements)
-            .or_else(|| m.scope_security.clone()),
+            .or_else(|| m.scope.security.clone()),
         extensions: BTreeMap::new(),
     })
 }

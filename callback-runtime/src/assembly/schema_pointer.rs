@@ -3,15 +3,15 @@
 
 use serde_json::{Map, Value};
 
-use super::SCHEMA_REF_PREFIX;
+use crate::describe::SCHEMA_REF_PREFIX;
 
 /// Why a pointer does not resolve: the token that failed, the schema it was
 /// looked up in (by name, when it has one) and the properties found there.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) struct Unresolved {
-    pub(crate) token: String,
-    pub(crate) in_type: Option<String>,
-    pub(crate) known: Vec<String>,
+pub(super) struct Unresolved {
+    pub(super) token: String,
+    pub(super) in_type: Option<String>,
+    pub(super) known: Vec<String>,
 }
 
 /// Follows `tokens` from `schema` through `$ref`, `allOf`/`anyOf`/`oneOf`,
@@ -20,7 +20,7 @@ pub(crate) struct Unresolved {
 /// Returns whether the value may be missing from a valid body: a property
 /// that is not required, an array element, an `anyOf`/`oneOf` branch, or a
 /// value that may be `null`.
-pub(crate) fn resolve(
+pub(super) fn resolve(
     definitions: &Map<String, Value>,
     schema: &Value,
     tokens: &[String],

@@ -4,7 +4,8 @@ use actix_web::http::StatusCode;
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde_json::Value;
 
-use crate::openapi::{Header, MediaType, Parameter, ParameterIn, RequestBody, Response};
+use crate::openapi::{Header, MediaType, Operation, Parameter, ParameterIn, RequestBody, Response};
+use crate::serve::validation::HttpValidationError;
 
 /// Collects the parameters, request body and responses of one operation
 /// while the document is assembled.
@@ -15,14 +16,14 @@ use crate::openapi::{Header, MediaType, Parameter, ParameterIn, RequestBody, Res
 pub struct OperationBuilder<'g> {
     generator: &'g mut SchemaGenerator,
     path_names: Vec<String>,
-    pub(crate) parameters: Vec<Parameter>,
-    pub(crate) request_body: Option<RequestBody>,
-    pub(crate) responses: BTreeMap<String, Response>,
+    parameters: Vec<Parameter>,
+    request_body: Option<RequestBody>,
+    responses: BTreeMap<String, Response>,
     /// A response kept only if no other is documented (see
     /// [`OperationBuilder::fallback_response`]).
-    pub(crate) fallback: Option<(String, Response)>,
-    pub(crate) validates_input: bool,
-    pub(crate) errors: Vec<String>,
+    fallback: Option<(String, Response)>,
+    validates_input: bool,
+    errors: Vec<String>,
 }
 
 impl<'g> OperationBuilder<'g> {
@@ -135,9 +136,43 @@ impl<'g> OperationBuilder<'g> {
         self
     }
 
+    /// Whether a `default` response is documented.
+    pub(crate) fn has_default_response(&self) -> bool {
+        self.responses.contains_key("default")
+    }
+
+    /// What was described, as an operation with only its parameters,
+    /// request body and responses set (see [`Self::take_responses`]; plus
+    /// the 422 validation-error response when an input validates), and the
+    /// problems found on the way.
+    pub(crate) fn into_parts(mut self) -> (Operation, Vec<String>) {
+        let mut responses = self.take_responses();
+        if self.validates_input {
+            let schema = self.schema_for::<HttpValidationError>();
+            responses.insert("422".into(), Response::json("Validation Error", schema));
+        }
+        let operation = Operation {
+            parameters: self.parameters,
+            request_body: self.request_body,
+            responses,
+            ..Operation::default()
+        };
+        (operation, self.errors)
+    }
+
+    /// The parameters and the JSON request body's schema, the inputs a
+    /// refused request is checked against.
+    pub(crate) fn into_inputs(self) -> (Vec<Parameter>, Option<Value>) {
+        let body = self
+            .request_body
+            .and_then(|mut b| b.content.remove("application/json"))
+            .map(|media| media.schema);
+        (self.parameters, body)
+    }
+
     /// The responses, with the fallback when nothing else is documented,
     /// and FastAPI's "200 Successful Response" when even that is missing.
-    pub(crate) fn take_responses(&mut self) -> BTreeMap<String, Response> {
+    fn take_responses(&mut self) -> BTreeMap<String, Response> {
         let mut responses = std::mem::take(&mut self.responses);
         if !responses.keys().any(|k| k != "default") {
             let (status, response) = self

@@ -46,9 +46,9 @@ pub trait ApiInput: Sized {
     /// otherwise they are checked at start-up.
     const OPAQUE_PARAMETERS: bool = true;
     /// The callback group whose trigger this input captures
-    /// ([`Trigger`](crate::Trigger)); the route macro checks that the group
+    /// ([`Trigger`](crate::send::Trigger)); the route macro checks that the group
     /// is attached to the operation.
-    const CALLBACK_GROUP: Option<&'static crate::describe::CallbackGroup> = None;
+    const CALLBACK_GROUP: Option<&'static crate::CallbackGroup> = None;
     /// Turns the extracted value into the handler's argument.
     fn from_extractor(extracted: Self::Extractor) -> Self;
     /// Adds this input's parameters or body to the operation.

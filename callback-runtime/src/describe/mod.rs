@@ -12,11 +12,30 @@ mod inputs;
 mod integers;
 mod outputs;
 
+use schemars::generate::SchemaSettings;
+use schemars::SchemaGenerator;
+
 pub use builder::OperationBuilder;
 pub(crate) use docs::summary_and_description;
 pub use inputs::ApiInput;
-pub(crate) use integers::IntegerRanges;
+use integers::IntegerRanges;
 pub use outputs::ApiOutput;
+
+/// Where the document keeps the named schemas, as `$ref`s spell it.
+pub(crate) const SCHEMA_REF_PREFIX: &str = "#/components/schemas/";
+
+/// The generator of the document's schemas (also used, with the same
+/// settings, to check a refused request against its operation's schemas).
+pub(crate) fn schema_generator() -> SchemaGenerator {
+    SchemaGenerator::new(
+        SchemaSettings::draft2020_12()
+            .with(|s| {
+                s.definitions_path = "/components/schemas".into();
+                s.meta_schema = None;
+            })
+            .with_transform(IntegerRanges),
+    )
+}
 
 /// An HTTP method of an operation or a callback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -117,37 +136,74 @@ pub trait ApiOperation {
 
 /// A group of callbacks declared with `#[callbacks]`: what `callbacks = …`,
 /// [`Api::callbacks`](crate::Api::callbacks) and
-/// [`ApiScope::callbacks`](crate::ApiScope::callbacks) take.
+/// [`ApiScope::callbacks`](crate::ApiScope::callbacks) take. The macro
+/// writes it as the group module's `CALLBACK_GROUP`.
 #[derive(Debug)]
 pub struct CallbackGroup {
     /// The module's name.
-    pub name: &'static str,
+    name: &'static str,
     /// The module's full path, to tell apart groups of the same name.
-    pub module_path: &'static str,
+    module_path: &'static str,
     /// The callbacks, in declaration order.
-    pub callbacks: &'static [CallbackSpec],
+    callbacks: &'static [CallbackSpec],
+}
+
+impl CallbackGroup {
+    /// The module's name.
+    pub(crate) const fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The module's full path, to tell apart groups of the same name.
+    pub(crate) const fn module_path(&self) -> &'static str {
+        self.module_path
+    }
+
+    /// The callbacks, in declaration order.
+    pub(crate) const fn callbacks(&self) -> &'static [CallbackSpec] {
+        self.callbacks
+    }
+}
+
+/// The group `#[callbacks]` declares in module `name` (at `module_path`).
+pub const fn callback_group(
+    name: &'static str,
+    module_path: &'static str,
+    callbacks: &'static [CallbackSpec],
+) -> CallbackGroup {
+    CallbackGroup {
+        name,
+        module_path,
+        callbacks,
+    }
 }
 
 /// A group of webhooks declared with `#[webhooks]`: what
-/// [`Api::webhooks`](crate::Api::webhooks) takes. It holds the same
-/// description as a callback group, as a type of its own, so that a group of
-/// one kind given where the other is expected does not compile.
+/// [`Api::webhooks`](crate::Api::webhooks) takes. The macro writes it as
+/// the group module's `WEBHOOK_GROUP`.
+///
+/// It holds the same description as a callback group, as a type of its
+/// own, so that a group of one kind given where the other is expected does
+/// not compile.
 #[derive(Debug)]
 #[repr(transparent)]
 pub struct WebhookGroup(CallbackGroup);
 
 impl WebhookGroup {
-    /// Used by `#[webhooks]`; `spec.callbacks` are the webhooks.
-    #[doc(hidden)]
-    pub const fn new(spec: CallbackGroup) -> Self {
-        WebhookGroup(spec)
-    }
-
     /// The module's name, its webhooks in declaration order, and the rest of
     /// its description.
-    pub fn spec(&self) -> &CallbackGroup {
+    pub(crate) fn spec(&self) -> &CallbackGroup {
         &self.0
     }
+}
+
+/// The group `#[webhooks]` declares in module `name` (at `module_path`).
+pub const fn webhook_group(
+    name: &'static str,
+    module_path: &'static str,
+    webhooks: &'static [CallbackSpec],
+) -> WebhookGroup {
+    WebhookGroup(callback_group(name, module_path, webhooks))
 }
 
 /// One callback (or webhook) request of a group.

@@ -19,6 +19,7 @@
 //!
 //! [`Outbox::enqueue`]: callback_delivery::dispatcher::Outbox::enqueue
 
+pub(crate) mod groups;
 mod outgoing;
 mod receive;
 pub(crate) mod trigger;
@@ -26,9 +27,9 @@ pub mod view;
 
 pub use outgoing::{webhook, Answer, Outgoing};
 pub use receive::{Received, SignedJson};
-pub use trigger::{Trigger, TriggerPlan};
+pub use trigger::Trigger;
 
-use crate::describe::{CallbackGroup, WebhookGroup};
+use groups::{CallbackGroupType, WebhookGroupType};
 
 /// A callback declared in a `#[callbacks]` group: implemented by the marker
 /// struct the macro generates for each declaration
@@ -55,26 +56,4 @@ pub trait Webhook: Copy + 'static {
     type Response;
     /// Its position in the group, in declaration order.
     const INDEX: usize;
-}
-
-/// The type of a `#[callbacks]` group (`invoice_callbacks::__Group`), which
-/// [`Trigger`] is parameterized by. The route macros reach a group's
-/// description through it, so that naming a `#[webhooks]` group in
-/// `callbacks = …` is an error about this trait.
-#[diagnostic::on_unimplemented(
-    message = "`callbacks = …` names a group that is not a `#[callbacks]` group",
-    label = "not a `#[callbacks]` group",
-    note = "a `#[webhooks]` group is documented with `Api::webhooks(group::WEBHOOK_GROUP)`, not attached to operations"
-)]
-pub trait CallbackGroupType: 'static {
-    /// The group's description.
-    const GROUP: &'static CallbackGroup;
-    /// What the group's templates read of a request, computed once.
-    fn plan() -> &'static TriggerPlan;
-}
-
-/// The type of a `#[webhooks]` group.
-pub trait WebhookGroupType: 'static {
-    /// The group's description.
-    const GROUP: &'static WebhookGroup;
 }

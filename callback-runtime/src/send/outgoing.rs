@@ -147,6 +147,6 @@ where
     W::Body: Serialize,
 {
     let group = <W::Group as WebhookGroupType>::GROUP.spec();
-    let spec = &group.callbacks[W::INDEX];
-    Outgoing::new(group.name, spec, Ok(url.into()), body)
+    let spec = &group.callbacks()[W::INDEX];
+    Outgoing::new(group.name(), spec, Ok(url.into()), body)
 }

@@ -36,7 +36,7 @@ impl TriggerPlan {
     /// and uses the first the request has.
     pub fn new(group: &CallbackGroup) -> Self {
         let templates: Vec<Result<Template, String>> = group
-            .callbacks
+            .callbacks()
             .iter()
             .map(|spec| Template::parse_with(spec.url, true).map_err(|e| e.to_string()))
             .collect();
@@ -192,11 +192,11 @@ impl<G: CallbackGroupType> Trigger<G> {
     {
         let _ = callback;
         let group = G::GROUP;
-        let spec = &group.callbacks[C::INDEX];
+        let spec = &group.callbacks()[C::INDEX];
         let url = G::plan()
             .evaluate(C::INDEX, &self.captured)
             .map_err(|e| format!("callback `{}`: {e}", spec.name));
-        Outgoing::new(group.name, spec, url, body)
+        Outgoing::new(group.name(), spec, url, body)
     }
 }
 
@@ -205,7 +205,14 @@ impl<G: CallbackGroupType> Trigger<G> {
 /// JSON extractor then leaves its bytes here (a reference-counted clone, no
 /// copy).
 #[derive(Clone)]
-pub(crate) struct CapturedBody(pub(crate) actix_web::web::Bytes);
+pub(crate) struct CapturedBody(actix_web::web::Bytes);
+
+impl CapturedBody {
+    /// Keeps a request's raw JSON body.
+    pub(crate) fn new(bytes: actix_web::web::Bytes) -> Self {
+        CapturedBody(bytes)
+    }
+}
 
 /// Marks a resource whose request bodies may be captured.
 #[doc(hidden)]

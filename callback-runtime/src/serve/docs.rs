@@ -12,10 +12,32 @@ use callback_docs_assets::Asset;
 /// feature is off is never served.
 #[derive(Debug, Clone)]
 pub(crate) struct DocsPaths {
-    pub openapi: String,
-    pub swagger_ui: Option<String>,
-    pub redoc: Option<String>,
-    pub scalar: Option<String>,
+    openapi: String,
+    swagger_ui: Option<String>,
+    redoc: Option<String>,
+    scalar: Option<String>,
+}
+
+impl DocsPaths {
+    /// Serves the document at `path`.
+    pub(crate) fn set_openapi(&mut self, path: String) {
+        self.openapi = path;
+    }
+
+    /// Serves Swagger UI at `path`, or not at all.
+    pub(crate) fn set_swagger_ui(&mut self, path: Option<String>) {
+        self.swagger_ui = path;
+    }
+
+    /// Serves ReDoc at `path`, or not at all.
+    pub(crate) fn set_redoc(&mut self, path: Option<String>) {
+        self.redoc = path;
+    }
+
+    /// Serves Scalar at `path`, or not at all.
+    pub(crate) fn set_scalar(&mut self, path: Option<String>) {
+        self.scalar = path;
+    }
 }
 
 impl Default for DocsPaths {

@@ -38,7 +38,7 @@ pub struct ValidPath<T>(pub T);
 /// `#[serde(rename = "x-request-id")]` them) in lower case.
 ///
 /// ```
-/// use callback_runtime::serve::extract::Headers;
+/// use callback_runtime::Headers;
 ///
 /// #[derive(serde::Deserialize, schemars::JsonSchema)]
 /// struct Tracing {
@@ -131,7 +131,7 @@ fn read_body(
             if let (Ok(bytes), Some(request)) = (&bytes, capture) {
                 request
                     .extensions_mut()
-                    .insert(crate::send::trigger::CapturedBody(bytes.clone()));
+                    .insert(crate::send::trigger::CapturedBody::new(bytes.clone()));
             }
             bytes.map_err(|e| {
                 let status = e.as_response_error().status_code();

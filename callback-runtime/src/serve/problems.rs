@@ -195,7 +195,7 @@ impl OperationInputs {
     /// assembly reads them from the full path).
     fn schemas(&self, request: &HttpRequest) -> &InputSchemas {
         self.schemas.get_or_init(|| {
-            let mut generator = crate::assembly::schema_generator();
+            let mut generator = crate::describe::schema_generator();
             let path_names = request
                 .match_info()
                 .iter()
@@ -203,13 +203,7 @@ impl OperationInputs {
                 .collect();
             let mut builder = OperationBuilder::new(&mut generator, path_names);
             (self.describe)(&mut builder);
-            let parameters = std::mem::take(&mut builder.parameters);
-            let body = builder
-                .request_body
-                .take()
-                .and_then(|mut b| b.content.remove("application/json"))
-                .map(|media| media.schema);
-            drop(builder);
+            let (parameters, body) = builder.into_inputs();
             InputSchemas {
                 parameters,
                 body,

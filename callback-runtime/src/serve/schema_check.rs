@@ -147,7 +147,7 @@ impl<'s> SchemaCheck<'s> {
     /// The schema a `$ref` names.
     fn resolve(&self, reference: &str) -> Option<&'s Value> {
         let name = reference
-            .strip_prefix(crate::assembly::SCHEMA_REF_PREFIX)
+            .strip_prefix(crate::describe::SCHEMA_REF_PREFIX)
             .or_else(|| reference.strip_prefix("#/$defs/"))?;
         self.components.get(name)
     }

@@ -80,7 +80,7 @@ type Expected = (Value, &'static str, &'static str);
 type KindAndMsg = (&'static str, &'static str);
 
 fn problems(value: &Value) -> Vec<(Value, String, String)> {
-    let mut generator = crate::assembly::schema_generator();
+    let mut generator = crate::describe::schema_generator();
     let schema = generator.subschema_for::<Order>().to_value();
     let components = generator.take_definitions(true);
     let check = SchemaCheck::new(&components);
