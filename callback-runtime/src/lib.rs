@@ -55,6 +55,7 @@ pub mod __private {
     pub use crate::send::{Callback, CallbackGroupType, TriggerPlan, Webhook, WebhookGroupType};
     pub use crate::serve::problems::{OperationInputs, Problems};
     pub use actix_web;
+    pub use callback_expr::ParameterRead;
     pub use serde::de::IgnoredAny;
 
     /// A handler's answer with the operation's declared status (`status =
@@ -104,6 +105,21 @@ pub mod __private {
             i += 1;
         }
         false
+    }
+
+    /// The compile error of the first of a group's parameter reads that an
+    /// operation with these `path` parameters does not have (and, unless
+    /// an input is `opaque`, no query or header parameters): the one
+    /// checker of `callback_expr`, with what a route macro knows.
+    pub const fn parameter_problem(
+        reads: &[ParameterRead<'static>],
+        path: &[&str],
+        opaque: bool,
+    ) -> Option<&'static str> {
+        callback_expr::first_problem(
+            reads,
+            &callback_expr::KnownParameters::from_path(path, opaque),
+        )
     }
 
     /// Whether `names` contains `name` (in `const` assertions).
