@@ -17,7 +17,11 @@
 //! ```
 //!
 //! It also reads actix-web route patterns ([`path_parameters`],
-//! [`openapi_path`]), the other string grammar both sides share.
+//! [`openapi_path`]), the other string grammar both sides share, and holds
+//! the one check of an expression's parameter reads against an operation's
+//! parameters ([`find_parameter`], [`first_problem`]) with the one wording of
+//! its problems ([`ParameterProblem`]), `const` so that a compile-time
+//! assertion can run it.
 //!
 //! The parser has no dependencies: the procedural macros use it at compile
 //! time to reject malformed expressions with a precise span, and the runtime
@@ -66,6 +70,7 @@ mod error;
 #[cfg(feature = "eval")]
 mod eval;
 mod expression;
+mod parameters;
 mod pointer;
 #[cfg(feature = "eval")]
 mod query;
@@ -83,6 +88,10 @@ pub use error::ParseError;
 #[cfg(feature = "eval")]
 pub use eval::EvalError;
 pub use expression::{suggest, Expression, Source};
+pub use parameters::{
+    find_parameter, first_problem, FoundParameter, KnownParameters, ParameterProblem,
+    ParameterRead, ParameterSource,
+};
 pub use pointer::JsonPointer;
 pub use route_path::{openapi_path, path_parameters, PathParameter};
 #[cfg(feature = "eval")]

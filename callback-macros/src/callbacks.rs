@@ -14,7 +14,7 @@
 //! Each declaration is a signature without a body: the request body type is
 //! its one parameter, the response type its return type.
 
-use callback_expr::{Expression, Source, Template};
+use callback_expr::{ParameterProblem, ParameterSource, Template};
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
@@ -270,11 +270,23 @@ impl Group {
         });
         let check_body = match self.kind {
             Kind::Callbacks => {
-                let checks = self
+                let reads: Vec<TokenStream> = self
                     .callbacks
                     .iter()
-                    .flat_map(|c| c.parameter_checks(&group_name));
-                quote!(#(#checks)*)
+                    .flat_map(|c| c.parameter_reads(&group_name))
+                    .collect();
+                if reads.is_empty() {
+                    TokenStream::new()
+                } else {
+                    quote! {
+                        use #rt::ParameterRead as Read;
+                        if let ::core::option::Option::Some(message) =
+                            #rt::parameter_problem(&[#(#reads),*], path, opaque)
+                        {
+                            ::core::panic!("{}", message)
+                        }
+                    }
+                }
             }
             // A webhook group named in `callbacks = …` is refused through
             // `CallbackGroupType`; nothing to check here.
@@ -327,6 +339,11 @@ fn group_items(
             " This group, for `Api::webhooks`.",
         ),
     };
+    let unused = if check_body.is_empty() {
+        quote!(#[allow(unused_variables)])
+    } else {
+        TokenStream::new()
+    };
     let group_impl = match kind {
         Kind::Callbacks => quote! {
             impl #rt::CallbackGroupType for __Group {
@@ -369,7 +386,7 @@ fn group_items(
         /// Checks, at compile time, the parameters that this group's
         /// expressions read against an operation it is attached to.
         #[doc(hidden)]
-        #[allow(unused_variables)]
+        #unused
         pub const fn __check_parameters(path: &[&str], opaque: bool) {
             #check_body
         }
@@ -537,39 +554,27 @@ impl Callback {
         }
     }
 
-    /// Statements of the group's `__check_parameters`: a `const` panic for
-    /// each expression that names a parameter the operation cannot have.
-    fn parameter_checks(&self, group: &str) -> Vec<TokenStream> {
+    /// The rows of the group's table of parameter reads: each expression
+    /// that reads a parameter, with the compile error's message in the one
+    /// wording of [`ParameterProblem`].
+    fn parameter_reads(&self, group: &str) -> Vec<TokenStream> {
         let callback = &self.name;
-        let mut checks = Vec::new();
-        for expr in self.template.iter().flat_map(Template::expressions) {
-            let check = match expr {
-                Expression::Shorthand(name) => {
-                    let message = escape_braces(&format!(
-                        "callback `{callback}` of group `{group}`: the shorthand `{{${name}}}` names no parameter of the operation it is attached to; \
-                         declare a query, path or header parameter `{name}`, or write the spec form, e.g. `{{$request.query.{name}}}`"
-                    ));
-                    quote!(if !opaque && !::callback_runtime::__private::contains(path, #name) { ::core::panic!(#message) })
-                }
-                Expression::Request(Source::Path(name)) => {
-                    let message = escape_braces(&format!(
-                        "callback `{callback}` of group `{group}`: `{{{expr}}}` reads the path parameter `{name}`, which the route's path does not have"
-                    ));
-                    quote!(if !::callback_runtime::__private::contains(path, #name) { ::core::panic!(#message) })
-                }
-                Expression::Request(Source::Query(name) | Source::Header(name)) => {
-                    let message = escape_braces(&format!(
-                        "callback `{callback}` of group `{group}`: `{{{expr}}}` reads the parameter `{name}`, but the operation it is attached to takes no query or header parameters"
-                    ));
-                    quote!(if !opaque {
-                        ::core::panic!(#message)
-                    })
-                }
-                _ => continue,
-            };
-            checks.push(check);
-        }
-        checks
+        self.template
+            .iter()
+            .flat_map(Template::expressions)
+            .filter_map(ParameterSource::of)
+            .map(|(source, name)| {
+                let problem = ParameterProblem::Missing { source, name };
+                let message = format!("callback `{callback}` of group `{group}`: {problem}");
+                let constructor = match source {
+                    ParameterSource::Shorthand => quote!(shorthand),
+                    ParameterSource::Path => quote!(path),
+                    ParameterSource::Query => quote!(query),
+                    ParameterSource::Header => quote!(header),
+                };
+                quote!(Read::#constructor(#name, #message))
+            })
+            .collect()
     }
 }
 
@@ -579,9 +584,4 @@ const KNOWN_ATTRIBUTES: &[&str] = &["doc", "deprecated", "allow", "expect", "war
 /// The route method of an attribute such as `#[post("…")]`.
 fn route_method(attr: &Attribute) -> Option<Method> {
     attr.path().get_ident().and_then(Method::from_ident)
-}
-
-/// A `panic!` message is a format string: double its braces.
-fn escape_braces(text: &str) -> String {
-    text.replace('{', "{{").replace('}', "}}")
 }

@@ -72,6 +72,7 @@ pub mod __private {
     };
     pub use crate::serve::problems::OperationInputs;
     pub use actix_web;
+    pub use callback_expr::ParameterRead;
     pub use serde::de::IgnoredAny;
 
     /// The plan of a group, kept once per group by the generated code.
@@ -94,6 +95,21 @@ pub mod __private {
             i += 1;
         }
         false
+    }
+
+    /// The compile error of the first of a group's parameter reads that an
+    /// operation with these `path` parameters does not have (and, unless
+    /// an input is `opaque`, no query or header parameters): the one
+    /// checker of `callback_expr`, with what a route macro knows.
+    pub const fn parameter_problem(
+        reads: &[ParameterRead<'static>],
+        path: &[&str],
+        opaque: bool,
+    ) -> Option<&'static str> {
+        callback_expr::first_problem(
+            reads,
+            &callback_expr::KnownParameters::from_path(path, opaque),
+        )
     }
 
     /// Whether `names` contains `name` (in `const` assertions).

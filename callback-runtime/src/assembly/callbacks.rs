@@ -5,7 +5,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use callback_expr::{Expression, Source, Template};
+use callback_expr::{
+    find_parameter, Expression, KnownParameters, ParameterProblem, ParameterSource, Source,
+    Template,
+};
 use indexmap::IndexMap;
 use schemars::SchemaGenerator;
 use serde_json::Value;
@@ -15,7 +18,7 @@ use crate::describe::{
     summary_and_description, CallbackGroup, CallbackSpec, OperationBuilder, WebhookGroup,
 };
 use crate::openapi::{
-    Callback, Components, Operation, ParameterIn, PathItem, RefOr, OPTIONAL_EXPRESSIONS,
+    Callback, Components, Operation, Parameter, ParameterIn, PathItem, RefOr, OPTIONAL_EXPRESSIONS,
 };
 
 type Described<'m> = (String, &'m Mounted, Operation);
@@ -242,13 +245,19 @@ struct Context<'a> {
 }
 
 impl Context<'_> {
-    fn problem(&self, expression: &Expression, what: impl std::fmt::Display) -> String {
+    /// A problem of the callback where it is attached.
+    fn context(&self, what: impl std::fmt::Display) -> String {
         format!(
-            "callback `{}` of group `{}`, attached to {}: `{{{expression}}}` {what}",
+            "callback `{}` of group `{}`, attached to {}: {what}",
             self.spec.name,
             self.group.name(),
             self.parent
         )
+    }
+
+    /// A problem of one of the callback's expressions.
+    fn problem(&self, expression: &Expression, what: impl std::fmt::Display) -> String {
+        self.context(format_args!("`{{{expression}}}` {what}"))
     }
 }
 
@@ -352,40 +361,10 @@ fn check(
     expr: &Expression,
     cx: &Context<'_>,
 ) -> Result<(Expression, bool), String> {
+    if let Some((source, name)) = ParameterSource::of(expr) {
+        return read_parameter(parent, expr, source, name).map_err(|problem| cx.context(problem));
+    }
     match expr {
-        Expression::Shorthand(name) => {
-            let found: Vec<_> = parent
-                .parameters
-                .iter()
-                .filter(|p| parameter_matches(p.location, &p.name, name))
-                .collect();
-            match found.as_slice() {
-                [one] => Ok((
-                    Expression::Request(source(one.location, &one.name)),
-                    !one.required,
-                )),
-                [] => Err(cx.problem(
-                    expr,
-                    format!(
-                        "names no parameter of the operation; declare a query, path or header parameter `{name}`, \
-                         or write the spec form, e.g. `{{$request.query.{name}}}`"
-                    ),
-                )),
-                _ => Err(cx.problem(
-                    expr,
-                    "is ambiguous: several parameters have that name; write the spec form, e.g. `{$request.query.NAME}`",
-                )),
-            }
-        }
-        Expression::Request(Source::Query(name)) => {
-            declared(parent, ParameterIn::Query, name, expr, cx)
-        }
-        Expression::Request(Source::Path(name)) => {
-            declared(parent, ParameterIn::Path, name, expr, cx)
-        }
-        Expression::Request(Source::Header(name)) => {
-            declared(parent, ParameterIn::Header, name, expr, cx)
-        }
         Expression::Request(Source::Body(pointer)) => {
             let Some(body) = parent
                 .request_body
@@ -439,51 +418,57 @@ fn check(
     }
 }
 
-fn parameter_matches(location: ParameterIn, declared: &str, wanted: &str) -> bool {
-    match location {
-        ParameterIn::Header => declared.eq_ignore_ascii_case(wanted),
-        _ => declared == wanted,
-    }
-}
-
-fn source(location: ParameterIn, name: &str) -> Source {
-    match location {
-        ParameterIn::Query => Source::Query(name.to_owned()),
-        ParameterIn::Path => Source::Path(name.to_owned()),
-        ParameterIn::Header | ParameterIn::Cookie => Source::Header(name.to_owned()),
-    }
-}
-
-fn declared(
+/// Checks an expression that reads a parameter against the operation's
+/// parameters with the one checker the macros use at compile time
+/// ([`find_parameter`]), and returns its spec form (a shorthand resolved to
+/// the parameter it names) and whether its value may be missing.
+fn read_parameter<'e>(
     parent: &Operation,
-    location: ParameterIn,
-    name: &str,
     expr: &Expression,
-    cx: &Context<'_>,
-) -> Result<(Expression, bool), String> {
-    if let Some(parameter) = parent
-        .parameters
-        .iter()
-        .find(|p| p.location == location && parameter_matches(location, &p.name, name))
-    {
-        return Ok((expr.clone(), !parameter.required));
-    }
-    let declared: Vec<String> = parent
-        .parameters
-        .iter()
-        .filter(|p| p.location == location)
-        .map(|p| format!("`{}`", p.name))
-        .collect();
-    let listing = if declared.is_empty() {
-        "none".to_owned()
-    } else {
-        declared.join(", ")
+    source: ParameterSource,
+    name: &'e str,
+) -> Result<(Expression, bool), ParameterProblem<'e>> {
+    let declared = |location: ParameterIn| -> Vec<&Parameter> {
+        parent
+            .parameters
+            .iter()
+            .filter(|p| p.location == location)
+            .collect()
     };
-    let kind = format!("{location:?}").to_lowercase();
-    Err(cx.problem(
-        expr,
-        format!("reads the {kind} parameter `{name}`, which the operation does not declare (its {kind} parameters: {listing})"),
-    ))
+    fn names<'p>(list: &[&'p Parameter]) -> Vec<&'p str> {
+        list.iter().map(|p| p.name.as_str()).collect()
+    }
+    let path = declared(ParameterIn::Path);
+    let query = declared(ParameterIn::Query);
+    let header = declared(ParameterIn::Header);
+    let (path_names, query_names, header_names) = (names(&path), names(&query), names(&header));
+    let known = KnownParameters {
+        path: &path_names,
+        query: Some(&query_names),
+        header: Some(&header_names),
+    };
+    // Every list is known here, so the parameter is found or missing.
+    let Some(found) = find_parameter(source, name, &known)? else {
+        return Ok((expr.clone(), true));
+    };
+    let parameter = match found.source {
+        ParameterSource::Path => path[found.index],
+        ParameterSource::Query => query[found.index],
+        _ => header[found.index],
+    };
+    let expr = match (source, found.source) {
+        (ParameterSource::Shorthand, ParameterSource::Path) => {
+            Expression::Request(Source::Path(parameter.name.clone()))
+        }
+        (ParameterSource::Shorthand, ParameterSource::Query) => {
+            Expression::Request(Source::Query(parameter.name.clone()))
+        }
+        (ParameterSource::Shorthand, _) => {
+            Expression::Request(Source::Header(parameter.name.clone()))
+        }
+        _ => expr.clone(),
+    };
+    Ok((expr, !parameter.required))
 }
 
 fn pointer_in(

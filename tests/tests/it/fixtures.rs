@@ -309,8 +309,7 @@ fn undeclared_query_parameter_is_a_startup_error() {
     assert_eq!(
         problems(Api::new("t", "1").service(wrong_query)),
         ["callback `order_event` of group `strict_callbacks`, attached to operation `wrong_query` (`POST /wrong-query`): \
-          `{$request.query.callback_url}` reads the query parameter `callback_url`, which the operation does not declare \
-          (its query parameters: `page`)"]
+          `{$request.query.callback_url}` reads the query parameter `callback_url`, which the operation does not declare"]
     );
 }
 
@@ -330,6 +329,78 @@ fn unknown_shorthand_is_a_startup_error_with_a_suggestion() {
         ["callback `shorthand` of group `shorthand_callbacks`, attached to operation `wrong_shorthand` (`POST /wrong-shorthand`): \
           `{$notify_url}` names no parameter of the operation; declare a query, path or header parameter `notify_url`, \
           or write the spec form, e.g. `{$request.query.notify_url}`"]
+    );
+}
+
+#[derive(Deserialize, JsonSchema)]
+pub struct IdQuery {
+    pub id: Option<u64>,
+}
+
+#[derive(Deserialize, JsonSchema)]
+pub struct TokenHeaders {
+    #[serde(rename = "x-token")]
+    pub token: String,
+}
+
+#[callbacks]
+pub mod id_callbacks {
+    use super::*;
+
+    /// Reads `id` by shorthand and a header by its spec form.
+    #[post("https://hooks.example.com/{$id}?hook={$request.header.X-Hook}")]
+    fn by_id(body: StatusEvent);
+}
+
+/// `id` is both a path and a query parameter, and no header is `X-Hook`:
+/// the route's inputs may add query and header parameters the macros
+/// cannot see, so only start-up can tell.
+#[post("/by-id/{id}", callbacks = id_callbacks)]
+async fn by_id(
+    path: web::Path<OrderPath>,
+    query: web::Query<IdQuery>,
+    headers: callback_runtime::Headers<TokenHeaders>,
+) -> web::Json<Ack> {
+    let _ = (path, query, headers);
+    web::Json(Ack { ok: true })
+}
+
+#[test]
+fn start_up_reports_what_compile_time_cannot_see_in_the_same_wording() {
+    // The template's first problem is reported: its shorthand.
+    assert_eq!(
+        problems(Api::new("t", "1").service(by_id)),
+        ["callback `by_id` of group `id_callbacks`, attached to operation `by_id` (`POST /by-id/{id}`): \
+          `{$id}` is ambiguous: several parameters of the operation are named `id`; \
+          write the spec form, e.g. `{$request.query.id}`"]
+    );
+}
+
+#[callbacks]
+pub mod hook_callbacks {
+    use super::*;
+
+    /// Reads a header by its spec form.
+    #[post("https://hooks.example.com/{$request.path.id}?hook={$request.header.X-Hook}")]
+    fn hooked(body: StatusEvent);
+}
+
+/// No header is `X-Hook` (the declared one is `x-token`).
+#[post("/hooked/{id}", callbacks = hook_callbacks)]
+async fn hooked(
+    path: web::Path<OrderPath>,
+    headers: callback_runtime::Headers<TokenHeaders>,
+) -> web::Json<Ack> {
+    let _ = (path, headers);
+    web::Json(Ack { ok: true })
+}
+
+#[test]
+fn undeclared_header_is_a_startup_error() {
+    assert_eq!(
+        problems(Api::new("t", "1").service(hooked)),
+        ["callback `hooked` of group `hook_callbacks`, attached to operation `hooked` (`POST /hooked/{id}`): \
+          `{$request.header.X-Hook}` reads the header parameter `X-Hook`, which the operation does not declare"]
     );
 }
 
@@ -368,8 +439,7 @@ fn every_problem_is_reported_at_once() {
         all,
         [
             "callback `order_event` of group `strict_callbacks`, attached to operation `wrong_query` (`POST /wrong-query`): \
-             `{$request.query.callback_url}` reads the query parameter `callback_url`, which the operation does not declare \
-             (its query parameters: `page`)",
+             `{$request.query.callback_url}` reads the query parameter `callback_url`, which the operation does not declare",
             "callback `numbered` of group `pointer_callbacks`, attached to operation `wrong_pointer` (`POST /wrong-pointer`): \
              `{$request.body#/number}` points at `number`, which type `Order` does not have (its properties: id, item)",
             "operationId `same_id` is used by both `GET /first` (handler `first`) and `GET /second` (handler `second`); \
