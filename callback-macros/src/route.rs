@@ -203,8 +203,15 @@ impl Route {
             .as_ref()
             .filter(|s| s.base10_parse::<u16>().ok() != Some(200));
         let handler = handler(name, declared_status);
-        let inputs = &self.inputs;
-        let inputs_of = quote!(<<#name as #rt::ApiOperation>::Inputs as #rt::ApiInputs>);
+        // The handler's argument types as one tuple, in the span of its
+        // parentheses: an argument that is not an `ApiInput` is one error,
+        // there.
+        let mut inputs = TokenStream::new();
+        func.sig.paren_token.surround(&mut inputs, |tokens| {
+            for ty in &self.inputs {
+                quote!(#ty,).to_tokens(tokens);
+            }
+        });
         let doc_text = common::docs(&func.attrs);
         let summary = option_str(self.args.summary.as_ref().map(syn::LitStr::value));
         let description = option_str(self.args.description.as_ref().map(syn::LitStr::value));
@@ -237,7 +244,7 @@ impl Route {
         // an operation with callbacks can): decided once, at registration.
         let capture = (!groups.is_empty()).then(|| {
             quote! {
-                let __resource = if #rt::takes_trigger::<<#name as #rt::ApiOperation>::Inputs>() {
+                let __resource = if #rt::takes_trigger::<#name>() {
                     __resource.app_data(#rt::CaptureBody)
                 } else {
                     __resource
@@ -267,7 +274,7 @@ impl Route {
             }
 
             impl #rt::ApiOperation for #name {
-                type Inputs = (#(#inputs,)*);
+                type Inputs = #inputs;
                 const SPEC: #rt::OperationSpec = #rt::OperationSpec {
                     method: #rt::Method::#method,
                     path: #path,
@@ -283,7 +290,7 @@ impl Route {
                     security: #security,
                     describe: {
                         fn __describe(__operation: &mut ::callback_runtime::OperationBuilder<'_>) {
-                            #inputs_of::describe(__operation);
+                            #rt::describe_inputs::<#name>(__operation);
                             #describe_output
                             #(#describe_responses)*
                         }
@@ -303,7 +310,6 @@ impl Route {
         let groups = &self.args.callbacks;
         let rt = quote!(::callback_runtime::__private);
         // A `Trigger` argument of a group the operation does not have.
-        let inputs_of = quote!(<<#name as #rt::ApiOperation>::Inputs as #rt::ApiInputs>);
         let trigger_checks: Vec<_> = self
             .inputs
             .iter()
@@ -311,7 +317,7 @@ impl Route {
             .map(|(i, ty)| {
                 quote_spanned!(ty.span()=> ::core::assert!(
                     #rt::group_attached(
-                        #inputs_of::CALLBACK_GROUPS[#i],
+                        #rt::trigger_group::<#name>(#i),
                         <#name as #rt::ApiOperation>::SPEC.callbacks,
                     ),
                     "this handler takes the `Trigger` of a callback group that is not attached to its route: add the group to `callbacks = …`"
@@ -322,7 +328,7 @@ impl Route {
             return TokenStream::new();
         }
         let path_names = &self.path_names;
-        let opaque = quote!(#inputs_of::OPAQUE_PARAMETERS);
+        let opaque = quote!(#rt::opaque_parameters::<#name>());
         let parameter_checks = groups.iter().map(|group| {
             quote_spanned!(group.span()=> #group::__check_parameters(&[#(#path_names),*], #opaque);)
         });
@@ -358,9 +364,9 @@ fn handler(name: &syn::Ident, declared_status: Option<&syn::LitInt>) -> TokenStr
     let actix = quote!(#rt::actix_web);
     let serve = match declared_status {
         Some(status) => {
-            quote!(#rt::serve_with_status(#name, #status, &__INPUTS, __request, __payload))
+            quote!(#rt::serve_with_status::<#name, _>(#name, #status, &__INPUTS, __request, __payload))
         }
-        None => quote!(#rt::serve(#name, &__INPUTS, __request, __payload)),
+        None => quote!(#rt::serve::<#name, _>(#name, &__INPUTS, __request, __payload)),
     };
     quote! {
         static __INPUTS: #rt::OperationInputs =

@@ -68,7 +68,8 @@ pub mod __private {
     pub use crate::send::groups::{CallbackGroupType, WebhookGroupType};
     pub use crate::send::trigger::{CaptureBody, TriggerPlan};
     pub use crate::serve::endpoint::{
-        serve, serve_with_status, takes_trigger, ApiInputs, WithStatus,
+        describe_inputs, opaque_parameters, serve, serve_with_status, takes_trigger, trigger_group,
+        ApiInputs, WithStatus,
     };
     pub use crate::serve::problems::OperationInputs;
     pub use actix_web;

@@ -13,7 +13,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, Handler, HttpRequest};
 
 use super::problems::{OperationInputs, Problems};
-use crate::describe::{ApiInput, CallbackGroup, OperationBuilder};
+use crate::describe::{ApiInput, ApiOperation, CallbackGroup, OperationBuilder};
 
 /// A handler's arguments: a tuple of [`ApiInput`]s, extracted together so
 /// that one 422 lists the problems of all of them.
@@ -38,17 +38,40 @@ pub trait ApiInputs: Sized {
     fn describe(operation: &mut OperationBuilder<'_>);
 }
 
-/// Whether a handler with these inputs takes a `Trigger`, whose request
-/// body must then be kept.
-pub const fn takes_trigger<I: ApiInputs>() -> bool {
+// The generated code reaches an operation's inputs only through these
+// functions, generic over the operation: an input that is not an
+// `ApiInput` is then one error, at the operation's `type Inputs`, not one
+// per use.
+
+/// Whether the operation's handler takes a `Trigger`, whose request body
+/// must then be kept.
+pub const fn takes_trigger<Op: ApiOperation>() -> bool {
+    let groups = <Op::Inputs as ApiInputs>::CALLBACK_GROUPS;
     let mut i = 0;
-    while i < I::CALLBACK_GROUPS.len() {
-        if I::CALLBACK_GROUPS[i].is_some() {
+    while i < groups.len() {
+        if groups[i].is_some() {
             return true;
         }
         i += 1;
     }
     false
+}
+
+/// The callback group of the `Trigger` the handler takes as argument
+/// `index`, if that argument is one.
+pub const fn trigger_group<Op: ApiOperation>(index: usize) -> Option<&'static CallbackGroup> {
+    <Op::Inputs as ApiInputs>::CALLBACK_GROUPS[index]
+}
+
+/// Whether an input of the operation may add parameters the macros cannot
+/// see.
+pub const fn opaque_parameters<Op: ApiOperation>() -> bool {
+    <Op::Inputs as ApiInputs>::OPAQUE_PARAMETERS
+}
+
+/// Adds the parameters and body of the operation's inputs.
+pub fn describe_inputs<Op: ApiOperation>(operation: &mut OperationBuilder<'_>) {
+    <Op::Inputs as ApiInputs>::describe(operation);
 }
 
 macro_rules! tuple_inputs {
@@ -100,19 +123,19 @@ tuple_inputs!(A a, B b, C c, D d, E e, F f, G g, H h, I i, J j, K k, L l, M m, N
 
 /// Extracts the handler's arguments and calls it, or answers one 422 (or
 /// the first other refusal) for everything the request got wrong.
-pub async fn serve<F, I>(
+pub async fn serve<Op, F>(
     handler: F,
     inputs: &'static OperationInputs,
     request: HttpRequest,
     payload: actix_web::web::Payload,
 ) -> Result<F::Output, actix_web::Error>
 where
-    F: Handler<I>,
-    I: ApiInputs,
+    Op: ApiOperation,
+    F: Handler<Op::Inputs>,
 {
     let mut payload = payload.into_inner();
     let mut problems = Problems::default();
-    match I::extract(&request, &mut payload, &mut problems).await {
+    match <Op::Inputs as ApiInputs>::extract(&request, &mut payload, &mut problems).await {
         Some(arguments) => Ok(handler.call(arguments).await),
         None => Err(problems.into_error(inputs, &request)),
     }
@@ -120,7 +143,7 @@ where
 
 /// [`serve`] for an operation whose declared success status (`status =
 /// 201`) replaces the handler's 200.
-pub async fn serve_with_status<F, I>(
+pub async fn serve_with_status<Op, F>(
     handler: F,
     status: u16,
     inputs: &'static OperationInputs,
@@ -128,10 +151,10 @@ pub async fn serve_with_status<F, I>(
     payload: actix_web::web::Payload,
 ) -> Result<WithStatus<F::Output>, actix_web::Error>
 where
-    F: Handler<I>,
-    I: ApiInputs,
+    Op: ApiOperation,
+    F: Handler<Op::Inputs>,
 {
-    serve(handler, inputs, request, payload)
+    serve::<Op, F>(handler, inputs, request, payload)
         .await
         .map(|answer| WithStatus(answer, status))
 }
