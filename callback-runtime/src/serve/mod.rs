@@ -3,6 +3,7 @@
 pub(crate) mod docs;
 pub(crate) mod endpoint;
 pub mod extract;
+pub(crate) mod inputs;
 pub(crate) mod problems;
 mod schema_check;
 pub mod validation;
