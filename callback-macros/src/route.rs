@@ -255,7 +255,7 @@ impl Route {
         quote! {
             #(#docs)*
             #[allow(non_camel_case_types, missing_docs)]
-            #[derive(Debug, Clone, Copy, Default)]
+            #[derive(Default)]
             #vis struct #name;
 
             impl #actix::dev::HttpServiceFactory for #name {
