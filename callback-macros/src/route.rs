@@ -203,6 +203,17 @@ impl Route {
             .as_ref()
             .filter(|s| s.base10_parse::<u16>().ok() != Some(200));
         let handler = handler(name, declared_status);
+        // The handler takes a type parameter it does not use, so that its
+        // code is generated as an instance of a generic function: the
+        // compiler then places it apart from the module's own functions (the
+        // schema and serde impls of its types), and an edit to its body
+        // recompiles less.
+        let mut handler_fn = func.clone();
+        handler_fn
+            .sig
+            .generics
+            .params
+            .push(syn::parse_quote!(__Instance));
         // The handler's argument types as one tuple, in the span of its
         // parentheses: an argument that is not an `ApiInput` is one error,
         // there.
@@ -260,7 +271,7 @@ impl Route {
 
             impl #actix::dev::HttpServiceFactory for #name {
                 fn register(self, __config: &mut #actix::dev::AppService) {
-                    #func
+                    #handler_fn
 
                     #handler
 
@@ -364,9 +375,9 @@ fn handler(name: &syn::Ident, declared_status: Option<&syn::LitInt>) -> TokenStr
     let actix = quote!(#rt::actix_web);
     let serve = match declared_status {
         Some(status) => {
-            quote!(#rt::serve_with_status::<#name, _>(#name, #status, &__INPUTS, __request, __payload))
+            quote!(#rt::serve_with_status::<#name, _>(#name::<()>, #status, &__INPUTS, __request, __payload))
         }
-        None => quote!(#rt::serve::<#name, _>(#name, &__INPUTS, __request, __payload)),
+        None => quote!(#rt::serve::<#name, _>(#name::<()>, &__INPUTS, __request, __payload)),
     };
     quote! {
         static __INPUTS: #rt::OperationInputs =
