@@ -214,6 +214,9 @@ impl Route {
             .generics
             .params
             .push(syn::parse_quote!(__Instance));
+        handler_fn
+            .attrs
+            .push(syn::parse_quote!(#[allow(clippy::extra_unused_type_parameters)]));
         // The handler's argument types as one tuple, in the span of its
         // parentheses: an argument that is not an `ApiInput` is one error,
         // there.

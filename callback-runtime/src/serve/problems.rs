@@ -3,10 +3,10 @@
 //! The extractors of [`extract`](super::extract) deserialize straight into
 //! the handler's types; when serde refuses, they answer an [`InputError`]
 //! that keeps what was sent (the body's bytes, the parameters' text) and
-//! serde's message. The wrapper a route macro generates runs every
-//! extractor of the handler, gathers their failures in [`Problems`], and
-//! only then, on the error path, checks what was sent against the
-//! operation's own schemas (the ones its document holds, from
+//! serde's message. The function a route's expansion hands its handler to
+//! ([`serve`](super::endpoint::serve)) runs every extractor of the handler,
+//! gathers their failures in [`Problems`], and only then, on the error
+//! path, checks what was sent against the operation's own schemas (the ones its document holds, from
 //! [`OperationInputs`]) to list every problem at once.
 //!
 //! Entries are ordered by request part, as FastAPI does: path, query,
