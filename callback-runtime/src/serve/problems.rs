@@ -6,8 +6,9 @@
 //! serde's message. The function a route's expansion hands its handler to
 //! ([`serve`](super::endpoint::serve)) runs every extractor of the handler,
 //! gathers their failures in [`Problems`], and only then, on the error
-//! path, checks what was sent against the operation's own schemas (the ones its document holds, from
-//! [`OperationInputs`]) to list every problem at once.
+//! path, checks what was sent against the operation's own schemas (the
+//! ones its document holds, from [`OperationInputs`]) to list every
+//! problem at once.
 //!
 //! Entries are ordered by request part, as FastAPI does: path, query,
 //! header, cookie, then body; within a part, in the order found.
