@@ -88,6 +88,8 @@ pub use error::ParseError;
 #[cfg(feature = "eval")]
 pub use eval::EvalError;
 pub use expression::{suggest, Expression, Source};
+#[doc(hidden)]
+pub use parameters::str_eq as const_str_eq;
 pub use parameters::{
     find_parameter, first_problem, FoundParameter, KnownParameters, ParameterProblem,
     ParameterRead, ParameterSource,

@@ -318,8 +318,11 @@ pub const fn first_problem<'m>(
     None
 }
 
-/// Whether two names are equal (ignoring ASCII case if asked), in `const`.
-const fn str_eq(a: &str, b: &str, ignore_case: bool) -> bool {
+/// Whether two names are equal (ignoring ASCII case if asked), in `const`
+/// code, where `==` on `str` is not available. Also used by the runtime's
+/// `const` checks of the macros' output.
+#[doc(hidden)]
+pub const fn str_eq(a: &str, b: &str, ignore_case: bool) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     if a.len() != b.len() {
         return false;

@@ -69,7 +69,7 @@ pub mod __private {
     pub use crate::send::trigger::{CaptureBody, TriggerPlan};
     pub use crate::serve::endpoint::{
         describe_inputs, opaque_parameters, serve, serve_with_status, takes_trigger, trigger_group,
-        ApiInputs, WithStatus,
+        ApiInputs,
     };
     pub use crate::serve::problems::OperationInputs;
     pub use actix_web;
@@ -114,7 +114,7 @@ pub mod __private {
     }
 
     /// Whether `names` contains `name` (in `const` assertions).
-    pub const fn contains(names: &[&str], name: &str) -> bool {
+    const fn contains(names: &[&str], name: &str) -> bool {
         let mut i = 0;
         while i < names.len() {
             if str_eq(names[i], name) {
@@ -138,18 +138,7 @@ pub mod __private {
     }
 
     const fn str_eq(a: &str, b: &str) -> bool {
-        let (a, b) = (a.as_bytes(), b.as_bytes());
-        if a.len() != b.len() {
-            return false;
-        }
-        let mut i = 0;
-        while i < a.len() {
-            if a[i] != b[i] {
-                return false;
-            }
-            i += 1;
-        }
-        true
+        callback_expr::const_str_eq(a, b, false)
     }
 }
 
