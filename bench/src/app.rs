@@ -22,7 +22,7 @@ use actix_web::http::header::ContentType;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use callback_runtime::delivery::dispatcher::Outbox;
 use callback_runtime::delivery::store::{
-    BoxFuture, Claimed, ListFilter, Outcome, Store, StoreError,
+    BoxFuture, ClaimRequest, Exchange, ListFilter, Outcome, Store, StoreError,
 };
 use callback_runtime::delivery::{Attempt, Delivery, DeliveryId, NewDelivery};
 use examples::invoices::{Invoice, InvoiceEvent, InvoiceQuery, InvoiceReceived};
@@ -137,17 +137,12 @@ impl Store for DiscardStore {
             .collect())))
     }
 
-    fn claim<'a>(
+    fn exchange<'a>(
         &'a self,
-        _owner: &'a str,
-        _limit: usize,
-        _lease: std::time::Duration,
-    ) -> BoxFuture<'a, Result<Vec<Claimed>, StoreError>> {
-        Box::pin(std::future::ready(Ok(Vec::new())))
-    }
-
-    fn record<'a>(&'a self, _outcomes: &'a [Outcome]) -> BoxFuture<'a, Result<usize, StoreError>> {
-        Box::pin(std::future::ready(Ok(0)))
+        _outcomes: &'a [Outcome],
+        _claim: &'a ClaimRequest,
+    ) -> BoxFuture<'a, Result<Exchange, StoreError>> {
+        Box::pin(std::future::ready(Ok(Exchange::default())))
     }
 
     fn list<'a>(
@@ -162,10 +157,6 @@ impl Store for DiscardStore {
         &self,
         _id: DeliveryId,
     ) -> BoxFuture<'_, Result<Option<(Delivery, Vec<Attempt>)>, StoreError>> {
-        Box::pin(std::future::ready(Ok(None)))
-    }
-
-    fn next_due(&self) -> BoxFuture<'_, Result<Option<std::time::SystemTime>, StoreError>> {
         Box::pin(std::future::ready(Ok(None)))
     }
 
@@ -281,7 +272,7 @@ mod tests {
         assert_eq!(status, 200, "{} answered {status}", variant.name());
         let mut claimed = outbox
             .store()
-            .claim("test", 10, Duration::from_secs(60))
+            .claim(&ClaimRequest::new("test", 10, Duration::from_secs(60)))
             .await
             .expect("the memory store claims");
         assert_eq!(claimed.len(), 1, "{} queued one delivery", variant.name());
@@ -309,6 +300,7 @@ mod tests {
         let next = store.enqueue(&[delivery.clone(), delivery]).await.unwrap();
         assert_eq!(first, vec![DeliveryId(1)]);
         assert_eq!(next, vec![DeliveryId(2), DeliveryId(3)]);
-        assert!(store.next_due().await.unwrap().is_none());
+        let nothing = ClaimRequest::new("test", 10, Duration::from_secs(60));
+        assert!(store.claim(&nothing).await.unwrap().is_empty());
     }
 }

@@ -161,3 +161,29 @@ pub fn new_webhook_id() -> String {
     }
     id
 }
+
+/// The destination of a delivery: the origin of its URL (scheme, host and
+/// port, the port left out when it is the scheme's default), as the
+/// dispatcher schedules and isolates deliveries. A URL that cannot be
+/// parsed, or has no host, has the destination [`NO_ORIGIN`] (such a
+/// delivery is refused when it is attempted).
+///
+/// ```
+/// use callback_delivery::delivery::destination_of;
+///
+/// assert_eq!(destination_of("https://Client.Example/hooks/1?x=2"), "https://client.example");
+/// assert_eq!(destination_of("http://127.0.0.1:9000/invoices/inv-1"), "http://127.0.0.1:9000");
+/// assert_eq!(destination_of("https://client.example:443/"), "https://client.example");
+/// assert_eq!(destination_of("not a url"), "(no origin)");
+/// ```
+pub fn destination_of(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(url) if url.has_host() => url.origin().ascii_serialization(),
+        _ => NO_ORIGIN.to_owned(),
+    }
+}
+
+/// The destination of a URL that has no origin ([`destination_of`]). Not
+/// empty, so that every destination sorts after the empty string a claim's
+/// walk starts from.
+pub const NO_ORIGIN: &str = "(no origin)";

@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime};
 
 use reqwest::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
 
-use crate::guard::{find_refusal, Guard, Refusal};
+use crate::guard::{find_lookup_failure, find_refusal, Guard, Refusal};
 use crate::retry::parse_retry_after;
 use crate::signing::Signer;
 
@@ -74,29 +74,39 @@ impl Reply {
 }
 
 /// Why no answer came.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum SendError {
     /// The guard refused the URL or an address it resolves to: nothing was
     /// sent.
+    #[error("refused: {0}")]
     Refused(Refusal),
-    /// The connect or total timeout passed.
+    /// The host name could not be looked up (no answer, `NXDOMAIN`).
+    #[error("{0}")]
+    Resolve(String),
+    /// No connection could be made (refused, unreachable, the connect
+    /// timeout).
+    #[error("{0}")]
+    Connect(String),
+    /// The total timeout passed before the answer was read.
+    #[error("timed out")]
     Timeout,
-    /// Any other transport problem (connection refused, reset, TLS, a
-    /// malformed answer).
+    /// Any other transport problem (a reset, TLS, a malformed answer).
+    #[error("{0}")]
     Transport(String),
 }
 
-impl std::fmt::Display for SendError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SendError::Refused(refusal) => write!(f, "refused: {refusal}"),
-            SendError::Timeout => f.write_str("timed out"),
-            SendError::Transport(message) => f.write_str(message),
-        }
+impl SendError {
+    /// True when the destination could not be reached at all: its name did
+    /// not resolve, no connection could be made, or no answer came in
+    /// time. A dispatcher opens the destination's circuit breaker on such
+    /// errors; a refusal or an answer, even a 5xx, does not.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(
+            self,
+            SendError::Resolve(_) | SendError::Connect(_) | SendError::Timeout
+        )
     }
 }
-
-impl std::error::Error for SendError {}
 
 /// Sends signed requests through a guarded client. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -135,6 +145,11 @@ impl Sender {
     /// The signer of this sender.
     pub fn signer(&self) -> &Signer {
         &self.signer
+    }
+
+    /// The limits this sender was built with.
+    pub fn config(&self) -> &SenderConfig {
+        &self.config
     }
 
     /// Makes one attempt: checks the URL, signs the body with the current
@@ -192,10 +207,14 @@ impl Sender {
     }
 }
 
-/// Sorts a client error into refused, timed out or other.
+/// Sorts a client error into refused, not resolved, not connected, timed
+/// out or other.
 fn classify(error: reqwest::Error) -> SendError {
     if let Some(refusal) = find_refusal(&error) {
         return SendError::Refused(refusal.clone());
+    }
+    if let Some(failure) = find_lookup_failure(&error) {
+        return SendError::Resolve(failure.to_string());
     }
     if error.is_timeout() {
         return SendError::Timeout;
@@ -207,5 +226,9 @@ fn classify(error: reqwest::Error) -> SendError {
         message = format!("{message}: {cause}");
         source = cause.source();
     }
-    SendError::Transport(message)
+    if error.is_connect() {
+        SendError::Connect(message)
+    } else {
+        SendError::Transport(message)
+    }
 }

@@ -27,7 +27,7 @@ use callback_runtime::delivery::dispatcher::{Dispatcher, Outbox};
 use callback_runtime::delivery::guard::Guard;
 use callback_runtime::delivery::sender::{Sender, SenderConfig};
 use callback_runtime::delivery::signing::{generate_secret, Signer};
-use callback_runtime::delivery::store::{Next, Outcome, PostgresStore, Store};
+use callback_runtime::delivery::store::{ClaimRequest, Next, Outcome, PostgresStore, Store};
 use callback_runtime::delivery::{NewDelivery, Status};
 
 use crate::machine::CpuSample;
@@ -573,7 +573,7 @@ async fn time_claims(
     for _ in 0..settings.claims {
         let clock = Instant::now();
         let claimed = store
-            .claim("bench", settings.claim_limit, lease)
+            .claim(&ClaimRequest::new("bench", settings.claim_limit, lease))
             .await
             .map_err(|e| format!("claim: {e}"))?;
         nanos.push(clock.elapsed().as_nanos() as u64);

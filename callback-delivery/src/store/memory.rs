@@ -10,21 +10,17 @@
 //! strictly before its deadline; a record applies only with the current
 //! lease number.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
-use super::{BoxFuture, Claimed, ListFilter, Next, Outcome, Store, StoreError};
-use crate::delivery::{
-    from_unix_millis, new_webhook_id, unix_millis, Attempt, Delivery, DeliveryId, NewDelivery,
-    Status,
+use super::{
+    check_outcomes, list_limit, millis, resume_after, BoxFuture, ClaimRequest, Claimed, Exchange,
+    ListFilter, Next, Outcome, Store, StoreError, CLAIM_WALK,
 };
-
-/// [`Store::list`] returns at most this many deliveries.
-const LIST_CAP: usize = 1000;
-
-/// [`Store::list`] returns this many deliveries when the filter's limit is 0.
-const LIST_DEFAULT: usize = 100;
+use crate::delivery::{
+    destination_of, new_webhook_id, unix_millis, Attempt, Delivery, DeliveryId, NewDelivery, Status,
+};
 
 /// An in-memory [`Store`]: nothing survives the process.
 #[derive(Debug, Default)]
@@ -43,6 +39,7 @@ struct Inner {
 #[derive(Debug)]
 struct Row {
     delivery: Delivery,
+    destination: String,
     body: String,
     attempts: Vec<Attempt>,
     lease: i64,
@@ -68,7 +65,7 @@ impl MemoryStore {
     fn lock(&self) -> Result<MutexGuard<'_, Inner>, StoreError> {
         self.inner
             .lock()
-            .map_err(|_| StoreError("the in-memory store's lock is poisoned".into()))
+            .map_err(|_| StoreError::corrupt("the in-memory store's lock is poisoned"))
     }
 
     fn enqueue_now(&self, deliveries: &[NewDelivery]) -> Result<Vec<DeliveryId>, StoreError> {
@@ -98,6 +95,7 @@ impl MemoryStore {
             };
             let row = Row {
                 delivery,
+                destination: destination_of(&new.url),
                 body: new.body.clone(),
                 attempts: Vec::new(),
                 lease: 0,
@@ -111,29 +109,50 @@ impl MemoryStore {
     }
 
     fn claim_now(
-        &self,
-        owner: &str,
-        limit: usize,
-        lease: Duration,
-    ) -> Result<Vec<Claimed>, StoreError> {
+        inner: &mut Inner,
+        claim: &ClaimRequest,
+        skip: &BTreeSet<i64>,
+    ) -> (Vec<Claimed>, Option<String>) {
+        if claim.limit == 0 {
+            return (Vec::new(), None);
+        }
         let now = unix_millis(SystemTime::now());
-        let until = now.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX));
-        let mut inner = self.lock()?;
-        let mut due: Vec<(i64, i64)> = inner
+        let until = now.saturating_add(millis(claim.lease));
+        let walked: Vec<String> = inner
             .rows
-            .iter()
-            .filter(|(_, row)| row.claimable(now))
-            .map(|(id, row)| (row.delivery.next_attempt_at.unwrap_or(now), *id))
+            .values()
+            .filter(|row| row.delivery.status == Status::Pending)
+            .filter(|row| row.destination.as_str() > claim.after.as_str())
+            .map(|row| row.destination.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .take(CLAIM_WALK)
             .collect();
-        due.sort_unstable();
-        due.truncate(limit);
-        let mut claimed = Vec::with_capacity(due.len());
-        for (_, id) in due {
+        let mut picked = Vec::new();
+        for destination in walked.iter().filter(|d| !claim.exclude.contains(d)) {
+            let mut due: Vec<(i64, i64)> = inner
+                .rows
+                .iter()
+                .filter(|(id, row)| {
+                    row.destination == *destination && row.claimable(now) && !skip.contains(id)
+                })
+                .map(|(id, row)| (row.delivery.next_attempt_at.unwrap_or(now), *id))
+                .collect();
+            due.sort_unstable();
+            due.truncate(claim.per_destination.max(1));
+            picked.extend(due.into_iter().map(|(_, id)| id));
+            if picked.len() >= claim.limit {
+                picked.truncate(claim.limit);
+                break;
+            }
+        }
+        let mut claimed = Vec::with_capacity(picked.len());
+        for id in picked {
             let Some(row) = inner.rows.get_mut(&id) else {
                 continue;
             };
             row.lease += 1;
-            row.lease_owner = Some(owner.to_owned());
+            row.lease_owner = Some(claim.owner.clone());
             row.lease_until = Some(until);
             claimed.push(Claimed {
                 id: DeliveryId(id),
@@ -142,25 +161,36 @@ impl MemoryStore {
                 callback: row.delivery.callback.clone(),
                 method: row.delivery.method.clone(),
                 url: row.delivery.url.clone(),
+                destination: row.destination.clone(),
                 body: row.body.clone(),
                 attempts: row.delivery.attempts,
                 created_at: row.delivery.created_at,
+                due_at: row.delivery.next_attempt_at.unwrap_or(now),
             });
         }
-        Ok(claimed)
+        let resume = resume_after(&walked, &claimed, claim);
+        (claimed, resume)
     }
 
-    fn record_now(&self, outcomes: &[Outcome]) -> Result<usize, StoreError> {
-        if outcomes
-            .iter()
-            .any(|o| o.next == Next::Finish(Status::Pending))
-        {
-            return Err(StoreError(
-                "an outcome cannot finish a delivery as pending".into(),
-            ));
-        }
-        let now = unix_millis(SystemTime::now());
+    fn exchange_now(
+        &self,
+        outcomes: &[Outcome],
+        claim: &ClaimRequest,
+    ) -> Result<Exchange, StoreError> {
+        check_outcomes(outcomes)?;
         let mut inner = self.lock()?;
+        let recorded = Self::record_now(&mut inner, outcomes);
+        let skip = outcomes.iter().map(|o| o.id.0).collect();
+        let (claimed, resume_after) = Self::claim_now(&mut inner, claim, &skip);
+        Ok(Exchange {
+            recorded,
+            claimed,
+            resume_after,
+        })
+    }
+
+    fn record_now(inner: &mut Inner, outcomes: &[Outcome]) -> usize {
+        let now = unix_millis(SystemTime::now());
         let mut applied = 0;
         for outcome in outcomes {
             let Some(row) = inner.rows.get_mut(&outcome.id.0) else {
@@ -188,14 +218,11 @@ impl MemoryStore {
             row.lease_owner = None;
             row.lease_until = None;
         }
-        Ok(applied)
+        applied
     }
 
     fn list_now(&self, filter: &ListFilter) -> Result<Vec<Delivery>, StoreError> {
-        let limit = match filter.limit {
-            0 => LIST_DEFAULT,
-            n => n.min(LIST_CAP),
-        };
+        let limit = list_limit(filter);
         let inner = self.lock()?;
         let upper = filter.before.map_or(i64::MAX, |id| id.0);
         Ok(inner
@@ -217,25 +244,8 @@ impl MemoryStore {
             .map(|row| (row.delivery.clone(), row.attempts.clone())))
     }
 
-    fn next_due_now(&self) -> Result<Option<SystemTime>, StoreError> {
-        let inner = self.lock()?;
-        // A leased delivery becomes claimable when its lease runs out: each
-        // counts at the later of its due time and its lease deadline.
-        Ok(inner
-            .rows
-            .values()
-            .filter(|row| row.delivery.status == Status::Pending)
-            .filter_map(|row| {
-                let due = row.delivery.next_attempt_at?;
-                Some(row.lease_until.map_or(due, |until| due.max(until)))
-            })
-            .min()
-            .map(from_unix_millis))
-    }
-
     fn prune_now(&self, older_than: Duration, batch: usize) -> Result<u64, StoreError> {
-        let cutoff = unix_millis(SystemTime::now())
-            .saturating_sub(i64::try_from(older_than.as_millis()).unwrap_or(i64::MAX));
+        let cutoff = unix_millis(SystemTime::now()).saturating_sub(millis(older_than));
         let batch = batch.max(1);
         let mut pruned = 0;
         loop {
@@ -272,17 +282,12 @@ impl Store for MemoryStore {
         Box::pin(async move { self.enqueue_now(deliveries) })
     }
 
-    fn claim<'a>(
+    fn exchange<'a>(
         &'a self,
-        owner: &'a str,
-        limit: usize,
-        lease: Duration,
-    ) -> BoxFuture<'a, Result<Vec<Claimed>, StoreError>> {
-        Box::pin(async move { self.claim_now(owner, limit, lease) })
-    }
-
-    fn record<'a>(&'a self, outcomes: &'a [Outcome]) -> BoxFuture<'a, Result<usize, StoreError>> {
-        Box::pin(async move { self.record_now(outcomes) })
+        outcomes: &'a [Outcome],
+        claim: &'a ClaimRequest,
+    ) -> BoxFuture<'a, Result<Exchange, StoreError>> {
+        Box::pin(async move { self.exchange_now(outcomes, claim) })
     }
 
     fn list<'a>(
@@ -297,10 +302,6 @@ impl Store for MemoryStore {
         id: DeliveryId,
     ) -> BoxFuture<'_, Result<Option<(Delivery, Vec<Attempt>)>, StoreError>> {
         Box::pin(async move { self.get_now(id) })
-    }
-
-    fn next_due(&self) -> BoxFuture<'_, Result<Option<SystemTime>, StoreError>> {
-        Box::pin(async move { self.next_due_now() })
     }
 
     fn prune(&self, older_than: Duration, batch: usize) -> BoxFuture<'_, Result<u64, StoreError>> {

@@ -1,19 +1,38 @@
 //! Where deliveries wait: the store interface and its implementations.
 //!
 //! - [`SqliteStore`]: an embedded, durable store, the default. Once
-//!   [`Store::enqueue`] returns, the deliveries survive a crash of the
-//!   process.
+//!   [`Store::enqueue`] returns, the deliveries are on disk: they survive a
+//!   crash of the process and, with the default [`Durability::PowerLoss`],
+//!   a power cut.
 //! - [`PostgresStore`]: a PostgreSQL database, shared by several instances
 //!   of the app draining one queue; the app can queue deliveries in its own
 //!   transactions ([`PostgresStore::enqueue_in`]).
 //! - [`MemoryStore`]: for tests, chosen explicitly; it loses everything when
 //!   the process ends.
 //!
+//! Both databases keep the same tables (`callback_deliveries`,
+//! `callback_attempts`), built by the same numbered migrations
+//! (`migrations/sqlite`, `migrations/postgres`, applied by
+//! `sqlx::migrate!`).
+//!
+//! # Claims, leases and destinations
+//!
 //! A worker *claims* due deliveries: each claimed delivery is leased to it
 //! until a deadline, so that no other worker sends it meanwhile, and a dead
 //! worker's deliveries are taken up again once their lease expires. The
 //! worker then *records* each attempt's outcome; the record applies only if
-//! the lease is still the worker's.
+//! the lease is still the worker's. [`Store::exchange`] does both in one
+//! step, which is how the dispatcher uses a store.
+//!
+//! Every delivery belongs to a *destination*, the origin of its URL
+//! (scheme, host and port: [`destination_of`]). A claim walks the
+//! destinations that have pending deliveries, in order of name, and takes
+//! a few from each ([`ClaimRequest::per_destination`]), skipping the ones
+//! the dispatcher names ([`ClaimRequest::exclude`]: those whose circuit
+//! breaker is open, or that have as many requests in flight as they may).
+//! So a destination with a hundred thousand deliveries waiting takes its
+//! share of each claim, not all of it, and a destination that is down
+//! costs a claim nothing.
 //!
 //! Finished deliveries stay, for the deliveries view, until they are pruned
 //! ([`Store::prune`], or in the background with [`spawn_pruner`]).
@@ -24,36 +43,29 @@ use std::time::{Duration, SystemTime};
 
 use crate::delivery::{Attempt, Delivery, DeliveryId, NewDelivery, Status};
 
+mod error;
+mod legacy;
 mod memory;
 mod postgres;
 mod retention;
+mod rows;
 mod sqlite;
 #[cfg(test)]
 mod tests;
 
+pub use crate::delivery::destination_of;
+pub use error::{BoxError, StoreError};
 pub use memory::MemoryStore;
-pub use postgres::{PostgresStore, Wakeups, NOTIFY_CHANNEL};
+pub use postgres::{PgWakeups, PostgresStore, NOTIFY_CHANNEL};
 pub use retention::spawn_pruner;
-pub use sqlite::SqliteStore;
+pub use sqlite::{Durability, SqliteConfig, SqliteStore};
 
 /// A boxed future, so that [`Store`] can be used as `dyn Store`.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// Why a store operation failed.
-#[derive(Debug)]
-pub struct StoreError(pub Box<dyn std::error::Error + Send + Sync>);
-
-impl std::fmt::Display for StoreError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "delivery store: {}", self.0)
-    }
-}
-
-impl std::error::Error for StoreError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&*self.0)
-    }
-}
+/// How many destinations one claim visits at most, in its walk; the next
+/// claim goes on from where it stopped ([`Exchange::resume_after`]).
+pub const CLAIM_WALK: usize = 1000;
 
 /// A delivery leased to a worker, with what it needs to send it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,12 +83,16 @@ pub struct Claimed {
     pub method: String,
     /// Where to send it.
     pub url: String,
+    /// The origin of the URL ([`destination_of`]).
+    pub destination: String,
     /// The JSON body.
     pub body: String,
     /// Attempts made before this claim.
     pub attempts: u32,
     /// When it was queued, in milliseconds since the Unix epoch.
     pub created_at: i64,
+    /// When it was due, in milliseconds since the Unix epoch.
+    pub due_at: i64,
 }
 
 /// What to do after an attempt.
@@ -95,12 +111,76 @@ pub struct Outcome {
     pub id: DeliveryId,
     /// The lease it was claimed under ([`Claimed::lease`]).
     pub lease: i64,
-    /// What the attempt did; `None` when nothing was sent (a refused
-    /// address records its reason with `Next::Finish(Status::Refused)` and
-    /// an attempt whose `error` says why).
+    /// What the attempt did. `None` when no attempt was made: a delivery
+    /// deferred because its destination's circuit breaker is open, or given
+    /// back because its lease would not outlast an attempt. The attempt
+    /// count and last error stay as they were.
     pub attempt: Option<Attempt>,
     /// What comes next.
     pub next: Next,
+}
+
+impl Outcome {
+    /// Gives a claimed delivery back without an attempt, due at `at`.
+    pub fn defer(claimed: &Claimed, at: SystemTime) -> Outcome {
+        Outcome {
+            id: claimed.id,
+            lease: claimed.lease,
+            attempt: None,
+            next: Next::Retry(at),
+        }
+    }
+}
+
+/// What one claim takes: see [`Store::exchange`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimRequest {
+    /// Who the leases are taken for.
+    pub owner: String,
+    /// At most this many deliveries in all (0 claims nothing).
+    pub limit: usize,
+    /// At most this many deliveries of one destination.
+    pub per_destination: usize,
+    /// Destinations to leave alone this time.
+    pub exclude: Vec<String>,
+    /// The walk starts after this destination (`""`: at the first).
+    pub after: String,
+    /// How long the leases last.
+    pub lease: Duration,
+}
+
+impl ClaimRequest {
+    /// Up to `limit` deliveries for `owner`, leased for `lease`, with no
+    /// limit per destination, nothing excluded, from the first destination.
+    pub fn new(owner: impl Into<String>, limit: usize, lease: Duration) -> ClaimRequest {
+        ClaimRequest {
+            owner: owner.into(),
+            limit,
+            per_destination: limit,
+            exclude: Vec::new(),
+            after: String::new(),
+            lease,
+        }
+    }
+
+    /// A request that claims nothing (to record only).
+    pub fn nothing() -> ClaimRequest {
+        ClaimRequest::new("", 0, Duration::ZERO)
+    }
+}
+
+/// What [`Store::exchange`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Exchange {
+    /// How many outcomes applied (the others' leases were no longer
+    /// current).
+    pub recorded: usize,
+    /// The deliveries claimed, in the order of the walk (by destination,
+    /// then oldest due first).
+    pub claimed: Vec<Claimed>,
+    /// Where the next claim's walk should start: `None` when this one went
+    /// through the last destination.
+    pub resume_after: Option<String>,
 }
 
 /// Which deliveries [`Store::list`] returns, newest first.
@@ -114,6 +194,17 @@ pub struct ListFilter {
     pub limit: usize,
 }
 
+/// Notifications that deliveries were queued, possibly by another process
+/// ([`Store::wakeups`]).
+pub trait Wakeups: Send {
+    /// Waits for the next notification.
+    ///
+    /// # Errors
+    ///
+    /// When the source of notifications is lost for good.
+    fn recv(&mut self) -> BoxFuture<'_, Result<(), StoreError>>;
+}
+
 /// Where deliveries wait. Implementations are shared between the app's
 /// handlers (which queue) and the dispatcher's workers (which claim and
 /// record).
@@ -122,28 +213,35 @@ pub trait Store: Send + Sync + 'static {
     /// delivery with [`NewDelivery::refused`] set is stored as
     /// [`Status::Refused`] with that reason and never claimed. Returns
     /// their ids in order, once they are stored durably (for a durable
-    /// store).
+    /// store). The deliveries of one call are stored together or not at
+    /// all; a call that fails does not fail the calls queued beside it.
     fn enqueue<'a>(
         &'a self,
         deliveries: &'a [NewDelivery],
     ) -> BoxFuture<'a, Result<Vec<DeliveryId>, StoreError>>;
 
-    /// Leases up to `limit` pending deliveries that are due (next attempt at
-    /// or before now) and not leased, or whose lease has expired, to
-    /// `owner` for `lease`, oldest due first.
-    fn claim<'a>(
+    /// Records `outcomes`, then claims deliveries as `claim` asks, as one
+    /// step.
+    ///
+    /// Recording appends each attempt to its delivery's log, counts it, and
+    /// moves the delivery to its next state, releasing the lease. An
+    /// outcome whose lease is no longer current (it expired and another
+    /// worker claimed the delivery) is ignored. An outcome that finishes a
+    /// delivery as pending is refused ([`StoreError::Invalid`]).
+    ///
+    /// Claiming walks the destinations with pending deliveries in order of
+    /// name, starting after [`ClaimRequest::after`] and visiting at most
+    /// [`CLAIM_WALK`] of them, skips those in [`ClaimRequest::exclude`],
+    /// and leases up to [`ClaimRequest::per_destination`] due deliveries of
+    /// each (due at or before now, and not leased or with an expired
+    /// lease), oldest due first, until [`ClaimRequest::limit`] are leased.
+    /// Deliveries named by `outcomes` are not claimed again in the same
+    /// step.
+    fn exchange<'a>(
         &'a self,
-        owner: &'a str,
-        limit: usize,
-        lease: Duration,
-    ) -> BoxFuture<'a, Result<Vec<Claimed>, StoreError>>;
-
-    /// Records outcomes of attempts: appends each attempt to its delivery's
-    /// log, counts it, and moves the delivery to its next state, releasing
-    /// the lease. An outcome whose lease is no longer current (it expired
-    /// and another worker claimed the delivery) is ignored. Returns how many
-    /// outcomes applied.
-    fn record<'a>(&'a self, outcomes: &'a [Outcome]) -> BoxFuture<'a, Result<usize, StoreError>>;
+        outcomes: &'a [Outcome],
+        claim: &'a ClaimRequest,
+    ) -> BoxFuture<'a, Result<Exchange, StoreError>>;
 
     /// Deliveries matching `filter`, newest first.
     fn list<'a>(
@@ -158,10 +256,6 @@ pub trait Store: Send + Sync + 'static {
         id: DeliveryId,
     ) -> BoxFuture<'_, Result<Option<(Delivery, Vec<Attempt>)>, StoreError>>;
 
-    /// The earliest time a pending, unleased delivery is due, if any (the
-    /// dispatcher sleeps until then when there is nothing to claim).
-    fn next_due(&self) -> BoxFuture<'_, Result<Option<SystemTime>, StoreError>>;
-
     /// Deletes finished deliveries (every state but pending: delivered,
     /// failed, refused and gone) whose final state was reached more than
     /// `older_than` ago, with their attempts. Deletes at most `batch`
@@ -169,4 +263,120 @@ pub trait Store: Send + Sync + 'static {
     /// long, and repeats until none is left. Returns how many deliveries
     /// were deleted.
     fn prune(&self, older_than: Duration, batch: usize) -> BoxFuture<'_, Result<u64, StoreError>>;
+
+    /// Notifications of deliveries queued elsewhere (by another instance of
+    /// the app on a shared database), if the store has them: the
+    /// dispatcher then claims at once instead of at its next look.
+    fn wakeups(&self) -> BoxFuture<'_, Result<Option<Box<dyn Wakeups>>, StoreError>> {
+        Box::pin(async { Ok(None) })
+    }
+
+    /// Claims deliveries as `claim` asks, recording nothing: see
+    /// [`Store::exchange`].
+    fn claim<'a>(
+        &'a self,
+        claim: &'a ClaimRequest,
+    ) -> BoxFuture<'a, Result<Vec<Claimed>, StoreError>> {
+        Box::pin(async move { Ok(self.exchange(&[], claim).await?.claimed) })
+    }
+
+    /// Records outcomes, claiming nothing: see [`Store::exchange`]. Returns
+    /// how many applied.
+    fn record<'a>(&'a self, outcomes: &'a [Outcome]) -> BoxFuture<'a, Result<usize, StoreError>> {
+        Box::pin(async move {
+            let nothing = ClaimRequest::nothing();
+            Ok(self.exchange(outcomes, &nothing).await?.recorded)
+        })
+    }
+}
+
+/// Refuses an outcome that would leave a delivery pending without a retry.
+pub(crate) fn check_outcomes(outcomes: &[Outcome]) -> Result<(), StoreError> {
+    if outcomes
+        .iter()
+        .any(|o| o.next == Next::Finish(Status::Pending))
+    {
+        return Err(StoreError::invalid(
+            "an outcome cannot finish a delivery as pending",
+        ));
+    }
+    Ok(())
+}
+
+/// Splits outcomes into runs that name each delivery once, in order.
+pub(crate) fn distinct_batches(outcomes: &[Outcome]) -> Vec<Vec<&Outcome>> {
+    let mut batches: Vec<Vec<&Outcome>> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for outcome in outcomes {
+        if batches.is_empty() || !seen.insert(outcome.id) {
+            seen.clear();
+            seen.insert(outcome.id);
+            batches.push(Vec::new());
+        }
+        if let Some(last) = batches.last_mut() {
+            last.push(outcome);
+        }
+    }
+    batches
+}
+
+/// Where the next claim's walk starts, given the destinations this one
+/// walked (in order) and what it claimed: after the last claimed
+/// destination when the limit was reached, after the last walked one when
+/// the walk was cut short, and from the start when it reached the end.
+pub(crate) fn resume_after(
+    walked: &[String],
+    claimed: &[Claimed],
+    claim: &ClaimRequest,
+) -> Option<String> {
+    if claim.limit > 0 && claimed.len() >= claim.limit {
+        return claimed.last().map(|c| c.destination.clone());
+    }
+    if walked.len() >= CLAIM_WALK {
+        return walked.last().cloned();
+    }
+    None
+}
+
+/// Orders claimed deliveries as the walk visited them: by the position of
+/// their destination in `walked`, then oldest due first.
+pub(crate) fn sort_claimed(claimed: &mut [Claimed], walked: &[String]) {
+    claimed.sort_by_cached_key(|c| {
+        let position = walked
+            .iter()
+            .position(|w| *w == c.destination)
+            .unwrap_or(usize::MAX);
+        (position, c.due_at, c.id)
+    });
+}
+
+/// The state, next attempt time and finish time an outcome leads to.
+pub(crate) fn next_state(next: Next, now: i64) -> (Status, Option<i64>, Option<i64>) {
+    match next {
+        Next::Retry(at) => (
+            Status::Pending,
+            Some(crate::delivery::unix_millis(at)),
+            None,
+        ),
+        Next::Finish(status) => (status, None, Some(now)),
+    }
+}
+
+/// A duration in whole milliseconds, saturating.
+pub(crate) fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// [`Store::list`] returns at most this many deliveries.
+pub(crate) const LIST_CAP: usize = 1000;
+
+/// [`Store::list`] returns this many deliveries when the filter's limit is 0.
+pub(crate) const LIST_DEFAULT: usize = 100;
+
+/// The number of deliveries a list returns for `filter`.
+pub(crate) fn list_limit(filter: &ListFilter) -> usize {
+    match filter.limit {
+        0 => LIST_DEFAULT,
+        n => n.min(LIST_CAP),
+    }
 }

@@ -54,7 +54,7 @@ async fn main() -> std::io::Result<()> {
         guard = guard.allow_loopback();
     }
     let db = std::env::var("CALLBACKS_DB").unwrap_or_else(|_| "callbacks.db".to_owned());
-    let mut postgres = None;
+    let mut pool = None;
     let outbox = if db.starts_with("postgres://") || db.starts_with("postgresql://") {
         let store = PostgresStore::connect(&db)
             .await
@@ -63,7 +63,7 @@ async fn main() -> std::io::Result<()> {
             .execute(store.pool())
             .await
             .unwrap_or_else(|e| fail(format!("creating the invoices table: {e}")));
-        postgres = Some((store.clone(), store.pool().clone()));
+        pool = Some(web::Data::new(store.pool().clone()));
         Outbox::new(store)
     } else {
         let store = SqliteStore::open(&db)
@@ -72,28 +72,17 @@ async fn main() -> std::io::Result<()> {
         Outbox::new(store)
     };
     let sender = Sender::new(guard, signer, SenderConfig::default()).unwrap_or_else(|e| fail(e));
+    // On PostgreSQL, the dispatcher also listens for callbacks queued by
+    // any instance, and claims them at once.
     let dispatcher = Dispatcher::new(outbox.clone(), sender).spawn();
-    // Retention: finished deliveries older than 30 days are deleted, in
+    // Retention: finished deliveries (delivered, failed, refused, gone) are
+    // kept 30 days as the audit trail of what was sent, then deleted, in
     // small batches, once an hour.
     let pruner = spawn_pruner(
         outbox.store().clone(),
         Duration::from_secs(3600),
         Duration::from_secs(30 * 24 * 3600),
     );
-    // On PostgreSQL, callbacks queued by any instance wake this one's
-    // dispatcher at once (otherwise it looks every second).
-    let mut listener = None;
-    let pool = postgres.map(|(store, pool)| {
-        let outbox = outbox.clone();
-        listener = Some(actix_web::rt::spawn(async move {
-            if let Ok(mut wakeups) = store.listen().await {
-                while wakeups.recv().await.is_ok() {
-                    outbox.wake();
-                }
-            }
-        }));
-        web::Data::new(pool)
-    });
 
     let addr = std::env::var("INVOICES_ADDR").unwrap_or_else(|_| "127.0.0.1:8000".to_owned());
     let waiting = if pool.is_some() {
@@ -121,12 +110,6 @@ async fn main() -> std::io::Result<()> {
     .await?;
     dispatcher.shutdown().await;
     pruner.abort();
-    // Ended while the runtime still runs: the listener's connection is
-    // closed inside it.
-    if let Some(listener) = listener {
-        listener.abort();
-        let _ = listener.await;
-    }
     Ok(())
 }
 

@@ -155,7 +155,7 @@ pub(crate) fn dispatcher_with(
                 .jitter(0.0)
                 .retry_after_bounds(Duration::from_millis(100), Duration::from_secs(5)),
         )
-        .lease(Duration::from_secs(5))
+        .lease_margin(Duration::from_secs(5))
         .workers(workers)
         .poll_interval(Duration::from_millis(50))
         .spawn()

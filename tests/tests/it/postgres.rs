@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use actix_web::{web, App, HttpServer};
 use callback_runtime::delivery::dispatcher::Outbox;
-use callback_runtime::delivery::store::{PostgresStore, Store};
+use callback_runtime::delivery::store::{ClaimRequest, PostgresStore, Store};
 use callback_runtime::delivery::{NewDelivery, Status};
 use callback_runtime::send::view::DeliveriesAccess;
 
@@ -340,7 +340,11 @@ fn a_worker_that_stops_responding_loses_its_lease_and_the_delivery_goes_out_once
             .unwrap()[0];
         // A worker claims it for a second, then hangs: it never sends.
         let stuck = store
-            .claim("stuck-worker", 10, Duration::from_secs(1))
+            .claim(&ClaimRequest::new(
+                "stuck-worker",
+                10,
+                Duration::from_secs(1),
+            ))
             .await
             .unwrap();
         assert_eq!(stuck.len(), 1);
