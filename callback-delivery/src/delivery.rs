@@ -149,13 +149,24 @@ pub fn from_unix_millis(millis: i64) -> SystemTime {
     UNIX_EPOCH + Duration::from_millis(u64::try_from(millis).unwrap_or(0))
 }
 
-/// A fresh Standard Webhooks message id: `msg_` and 24 random characters.
+/// A fresh Standard Webhooks message id: `msg_`, the time in milliseconds
+/// (8 characters, so that ids sort by the time they were made, and a store
+/// indexing them appends instead of writing all over its index), and 16
+/// random characters (95 bits).
 pub fn new_webhook_id() -> String {
     const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    let mut bytes = [0u8; 24];
-    getrandom::fill(&mut bytes).expect("the operating system's random source");
     let mut id = String::with_capacity(28);
     id.push_str("msg_");
+    // 62^8 milliseconds last until the year 8900.
+    let mut millis = u64::try_from(unix_millis(SystemTime::now())).unwrap_or(0);
+    let mut time = [0u8; 8];
+    for digit in time.iter_mut().rev() {
+        *digit = ALPHABET[(millis % 62) as usize];
+        millis /= 62;
+    }
+    id.extend(time.iter().map(|&b| b as char));
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the operating system's random source");
     for b in bytes {
         id.push(ALPHABET[usize::from(b) % ALPHABET.len()] as char);
     }

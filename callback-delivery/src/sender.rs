@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime};
 
 use reqwest::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
 
-use crate::guard::{find_lookup_failure, find_refusal, Guard, Refusal};
+use crate::guard::{find_lookup_failure, find_refusal, Guard, HostError, Refusal};
 use crate::retry::parse_retry_after;
 use crate::signing::Signer;
 
@@ -152,13 +152,25 @@ impl Sender {
         &self.config
     }
 
-    /// Makes one attempt: checks the URL, signs the body with the current
-    /// time, sends, and reads the start of the answer.
+    /// Makes one attempt: checks the URL and vets its host's addresses,
+    /// signs the body with the current time, sends, and reads the start of
+    /// the answer.
     pub async fn send(&self, request: Request<'_>) -> Result<Reply, SendError> {
         let url = self
             .guard
             .check_url(request.url)
             .map_err(SendError::Refused)?;
+        if let (Some(url::Host::Domain(host)), Some(port)) =
+            (url.host(), url.port_or_known_default())
+        {
+            match self.guard.vet_host(host, port).await {
+                Ok(()) => {}
+                Err(HostError::Refused(refusal)) => return Err(SendError::Refused(refusal)),
+                Err(HostError::Failed(failure)) => {
+                    return Err(SendError::Resolve(failure.to_string()))
+                }
+            }
+        }
         let method = reqwest::Method::from_bytes(request.method.as_bytes())
             .map_err(|_| SendError::Transport(format!("invalid method `{}`", request.method)))?;
         let timestamp = SystemTime::now()

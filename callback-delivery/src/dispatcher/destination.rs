@@ -45,7 +45,8 @@ pub(crate) enum Health {
     Answered,
     /// Not reached: no lookup, no connection, or no answer in time.
     Unreachable,
-    /// Says nothing of the destination (the guard refused the URL).
+    /// No request went out (the guard refused the URL): says nothing of
+    /// the destination's health, and cost it nothing.
     Unknown,
 }
 
@@ -161,7 +162,12 @@ impl Destination {
                 self.breaker = Breaker::HalfOpen { backoff };
                 None
             }
-            (Health::Unknown, _) => None,
+            (Health::Unknown, _) => {
+                // Nothing was sent, so nothing can be stuck there: refusals
+                // go at the pace of answers.
+                self.allowed = (self.allowed * 2).clamp(1, policy.max_in_flight.max(1));
+                None
+            }
         }
     }
 
@@ -290,7 +296,7 @@ mod tests {
         let mut d = Destination::new(t0);
         d.start(t0);
         assert_eq!(d.finish(Health::Unknown, t0, &policy), None);
-        assert_eq!((d.breaker, d.allowed), (Breaker::Closed, 1));
+        assert_eq!((d.breaker, d.allowed), (Breaker::Closed, 2));
         assert!(d.idle_since(t0 + SEC));
     }
 }

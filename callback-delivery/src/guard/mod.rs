@@ -141,6 +141,15 @@ pub fn find_lookup_failure<'a>(
     None
 }
 
+/// Why [`Guard::vet_host`] turned a host down.
+#[derive(Debug)]
+pub enum HostError {
+    /// An address of the host is forbidden, or it has none.
+    Refused(Refusal),
+    /// The lookup failed.
+    Failed(LookupFailure),
+}
+
 /// A lookup that failed, or an answer the guard refused.
 enum LookupError {
     Failed(io::Error),
@@ -287,6 +296,26 @@ impl Guard {
                 Refusal::new(format!("`{host}` could not be resolved: {error}"))
             }
         })
+    }
+
+    /// Looks `host` up and vets its addresses, telling a refusal (a
+    /// forbidden address: never worth trying again) from a failed lookup
+    /// (worth trying later). The sender does this before it signs a
+    /// request, so that a refused delivery costs no signature; the HTTP
+    /// client's own lookup then comes from the resolver's cache.
+    ///
+    /// # Errors
+    ///
+    /// The refusal, or the failed lookup.
+    pub async fn vet_host(&self, host: &str, port: u16) -> Result<(), HostError> {
+        match self.lookup(host, port).await {
+            Ok(_) => Ok(()),
+            Err(LookupError::Refused(refusal)) => Err(HostError::Refused(refusal)),
+            Err(LookupError::Failed(error)) => Err(HostError::Failed(LookupFailure {
+                host: host.to_owned(),
+                error,
+            })),
+        }
     }
 
     async fn lookup(&self, host: &str, port: u16) -> Result<Vec<SocketAddr>, LookupError> {

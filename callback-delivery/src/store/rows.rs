@@ -14,10 +14,6 @@ pub(super) const DELIVERY_COLUMNS: &str = "id, webhook_id, callback, method, url
 /// The columns an [`Attempt`] is read from.
 pub(super) const ATTEMPT_COLUMNS: &str = "started_at, duration_ms, status, error, response_body";
 
-/// The columns a [`Claimed`] delivery is read from.
-pub(super) const CLAIMED_COLUMNS: &str = "id, lease, webhook_id, callback, method, url, \
-     destination, body, attempts, created_at, next_attempt_at";
-
 #[derive(sqlx::FromRow)]
 pub(super) struct DeliveryRow {
     id: i64,
@@ -78,7 +74,9 @@ impl TryFrom<AttemptRow> for Attempt {
     }
 }
 
-#[derive(sqlx::FromRow)]
+/// Read by `FromRow` from PostgreSQL, and from the JSON object the SQLite
+/// writer's claim returns (one result row for a whole claim).
+#[derive(sqlx::FromRow, serde::Deserialize)]
 pub(super) struct ClaimedRow {
     id: i64,
     lease: i64,

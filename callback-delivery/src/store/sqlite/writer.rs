@@ -1,20 +1,26 @@
 //! The writer: one task, one connection, and group commit.
 //!
 //! Commands wait in a channel. The writer takes all that are waiting, runs
-//! them in one `BEGIN IMMEDIATE` transaction, each in a savepoint of its
-//! own, commits once, and only then answers each one. Enqueues are
-//! inserted together with multi-row statements; if that fails, each
-//! enqueue is tried alone, so that a bad one fails alone.
+//! them in one `BEGIN IMMEDIATE` transaction, commits once, and only then
+//! answers each one. A command that fails is undone alone: the enqueues of
+//! a group are inserted with one statement (atomic by itself), and each
+//! enqueue alone if that fails; an exchange runs in a savepoint.
+//!
+//! sqlx runs each statement on the connection's own thread and hands every
+//! result row back through a channel, so the cost of a statement is mostly
+//! the hand-over, not SQLite's work. The writer therefore keeps the number
+//! of statements per group small and independent of the number of rows:
+//! rows go in and come out as one JSON array each (`json_each`,
+//! `json_group_array`), and inserted ids are read from the last one, as a
+//! single writer with `AUTOINCREMENT` numbers a statement's rows in order.
 
-use std::collections::HashMap;
-use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
 use sqlx::sqlite::SqliteConnection;
-use sqlx::{Connection, Row};
+use sqlx::Connection;
 use tokio::sync::{mpsc, oneshot};
 
-use super::super::rows::{ClaimedRow, CLAIMED_COLUMNS};
+use super::super::rows::ClaimedRow;
 use super::super::{
     distinct_batches, millis, next_state, resume_after, sort_claimed, ClaimRequest, Claimed,
     Exchange, Outcome, StoreError, CLAIM_WALK,
@@ -57,10 +63,6 @@ macro_rules! step {
 
 /// The most commands one transaction carries.
 const GROUP: usize = 1024;
-
-/// Rows per multi-row statement, largest first: a batch is cut into these
-/// sizes, so that each size's statement is prepared once and cached.
-const CHUNKS: [usize; 5] = [256, 64, 16, 4, 1];
 
 /// What the writer is asked to do.
 pub(super) enum Command {
@@ -194,7 +196,7 @@ async fn run_group(conn: &mut SqliteConnection, commands: Vec<Command>) {
                 reply,
             } => {
                 let cutoff = now.saturating_sub(millis(older_than));
-                let result = step!(&mut tx, prune(&mut tx, cutoff, batch));
+                let result = prune(&mut tx, cutoff, batch).await;
                 answers.push(Answer::Prune(reply, result));
             }
             Command::Enqueue { .. } | Command::Close { .. } => unreachable!("sorted above"),
@@ -226,8 +228,7 @@ async fn insert_batches(
         return Vec::new();
     }
     let all: Vec<&NewDelivery> = batches.iter().flat_map(|b| b.iter()).collect();
-    let together = step!(&mut *conn, insert(&mut *conn, all, now));
-    if let Ok(ids) = together {
+    if let Ok(ids) = insert(conn, &all, now).await {
         let mut ids = ids.into_iter();
         return batches
             .iter()
@@ -237,106 +238,70 @@ async fn insert_batches(
     let mut answers = Vec::with_capacity(batches.len());
     for batch in batches {
         let rows: Vec<&NewDelivery> = batch.iter().collect();
-        answers.push(step!(&mut *conn, insert(&mut *conn, rows, now)));
+        answers.push(insert(conn, &rows, now).await);
     }
     answers
 }
 
-/// Inserts deliveries with multi-row statements; their ids in order.
+/// Inserts the rows of the JSON array ?1 (each an array: webhook id,
+/// callback, method, url, destination, body, status, last error, next
+/// attempt time, finish time), in order, created at ?2.
+const INSERT: &str = "
+INSERT INTO callback_deliveries
+    (webhook_id, callback, method, url, destination, body, status, last_error,
+     created_at, next_attempt_at, finished_at)
+SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,
+       value ->> 6, value ->> 7, ?2, value ->> 8, value ->> 9
+FROM json_each(?1)
+ORDER BY key";
+
+/// Inserts deliveries with one statement (all or none); their ids in order.
 async fn insert(
     conn: &mut SqliteConnection,
-    deliveries: Vec<&NewDelivery>,
+    deliveries: &[&NewDelivery],
     now: i64,
 ) -> Result<Vec<DeliveryId>, StoreError> {
-    let webhook_ids: Vec<String> = deliveries.iter().map(|_| new_webhook_id()).collect();
-    let mut by_webhook_id = HashMap::with_capacity(deliveries.len());
-    let mut start = 0;
-    while start < deliveries.len() {
-        let size = chunk(deliveries.len() - start);
-        let mut query = sqlx::query(insert_sql(size));
-        for (delivery, webhook_id) in deliveries[start..start + size]
-            .iter()
-            .zip(&webhook_ids[start..])
-        {
+    let rows: Vec<_> = deliveries
+        .iter()
+        .map(|delivery| {
             let (status, next_attempt_at, finished_at) = match delivery.refused {
                 None => (Status::Pending, Some(now), None),
                 Some(_) => (Status::Refused, None, Some(now)),
             };
-            query = query
-                .bind(webhook_id.as_str())
-                .bind(delivery.callback.as_str())
-                .bind(delivery.method.as_str())
-                .bind(delivery.url.as_str())
-                .bind(destination_of(&delivery.url))
-                .bind(delivery.body.as_str())
-                .bind(status.as_str())
-                .bind(delivery.refused.as_deref())
-                .bind(now)
-                .bind(next_attempt_at)
-                .bind(finished_at);
-        }
-        for row in query.fetch_all(&mut *conn).await? {
-            let id: i64 = row.try_get(0)?;
-            let webhook_id: String = row.try_get(1)?;
-            by_webhook_id.insert(webhook_id, DeliveryId(id));
-        }
-        start += size;
-    }
-    // RETURNING promises no order: match the rows by their webhook ids.
-    webhook_ids
-        .iter()
-        .map(|w| {
-            by_webhook_id
-                .get(w)
-                .copied()
-                .ok_or_else(|| StoreError::corrupt("a queued delivery came back without its id"))
+            (
+                new_webhook_id(),
+                &delivery.callback,
+                &delivery.method,
+                &delivery.url,
+                destination_of(&delivery.url),
+                &delivery.body,
+                status.as_str(),
+                &delivery.refused,
+                next_attempt_at,
+                finished_at,
+            )
         })
-        .collect()
+        .collect();
+    let done = sqlx::query(INSERT)
+        .bind(json(&rows)?)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    let n = i64::try_from(rows.len()).map_err(|e| StoreError::invalid(e.to_string()))?;
+    if done.rows_affected() != rows.len() as u64 {
+        return Err(StoreError::corrupt(
+            "the store inserted another number of rows",
+        ));
+    }
+    // One writer, AUTOINCREMENT: the statement's rows were numbered in
+    // order, up to the last.
+    let last = done.last_insert_rowid();
+    Ok((last - n + 1..=last).map(DeliveryId).collect())
 }
 
-/// The largest chunk size that fits `n` rows.
-fn chunk(n: usize) -> usize {
-    CHUNKS.into_iter().find(|&size| size <= n).unwrap_or(1)
-}
-
-/// The index of a chunk size in [`CHUNKS`].
-fn chunk_index(size: usize) -> usize {
-    CHUNKS
-        .iter()
-        .position(|&s| s == size)
-        .unwrap_or(CHUNKS.len() - 1)
-}
-
-/// A statement with `rows` groups of `placeholders`, built once per size.
-fn multi_row(
-    cache: &'static OnceLock<Vec<String>>,
-    rows: usize,
-    head: &str,
-    placeholders: usize,
-    tail: &str,
-) -> &'static str {
-    let all = cache.get_or_init(|| {
-        CHUNKS
-            .iter()
-            .map(|&n| {
-                let group = format!("({})", vec!["?"; placeholders].join(", "));
-                format!("{head} {} {tail}", vec![group; n].join(", "))
-            })
-            .collect()
-    });
-    &all[chunk_index(rows)]
-}
-
-fn insert_sql(rows: usize) -> &'static str {
-    static CACHE: OnceLock<Vec<String>> = OnceLock::new();
-    multi_row(
-        &CACHE,
-        rows,
-        "INSERT INTO callback_deliveries (webhook_id, callback, method, url, destination, body, \
-         status, last_error, created_at, next_attempt_at, finished_at) VALUES",
-        11,
-        "RETURNING id, webhook_id",
-    )
+/// Serializes rows for a `json_each` parameter.
+fn json(rows: &impl serde::Serialize) -> Result<String, StoreError> {
+    serde_json::to_string(rows).map_err(|e| StoreError::invalid(e.to_string()))
 }
 
 /// Records then claims, as [`Store::exchange`](super::super::Store::exchange)
@@ -359,105 +324,93 @@ async fn exchange(
     })
 }
 
+/// Logs the attempts of the outcomes of the JSON array ?1 whose lease is
+/// current and whose delivery is pending (each outcome an array: id,
+/// lease, new status, next attempt time, finish time, 1 if an attempt was
+/// made, error, HTTP status, start time, duration, response body). Runs
+/// before [`RECORD`], which changes what it tests.
+const LOG_ATTEMPTS: &str = "
+INSERT INTO callback_attempts
+    (delivery_id, started_at, duration_ms, status, error, response_body)
+SELECT d.id, o.value ->> 8, o.value ->> 9, o.value ->> 7, o.value ->> 6, o.value ->> 10
+FROM json_each(?1) AS o
+JOIN callback_deliveries AS d ON d.id = o.value ->> 0
+WHERE o.value ->> 5 = 1 AND d.lease = o.value ->> 1 AND d.status = 'pending'
+ORDER BY o.key";
+
+/// Applies the outcomes of the JSON array ?1 (as [`LOG_ATTEMPTS`] reads
+/// them), each only if its lease is current and the delivery still
+/// pending.
+const RECORD: &str = "
+WITH o(id, lease, status, next_attempt_at, finished_at, tried, error, http_status) AS (
+    SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4,
+           value ->> 5, value ->> 6, value ->> 7
+    FROM json_each(?1)
+)
+UPDATE callback_deliveries AS d
+SET status = o.status,
+    next_attempt_at = o.next_attempt_at,
+    finished_at = o.finished_at,
+    attempts = d.attempts + o.tried,
+    last_error = CASE WHEN o.tried = 1 THEN o.error ELSE d.last_error END,
+    last_status = CASE WHEN o.tried = 1 THEN o.http_status ELSE d.last_status END,
+    lease_owner = NULL,
+    lease_until = NULL
+FROM o
+WHERE d.id = o.id AND d.lease = o.lease AND d.status = 'pending'";
+
 /// Applies outcomes of distinct deliveries; how many applied.
 async fn record(
     conn: &mut SqliteConnection,
     outcomes: &[&Outcome],
     now: i64,
 ) -> Result<usize, StoreError> {
-    let mut applied = std::collections::HashSet::with_capacity(outcomes.len());
-    let mut start = 0;
-    while start < outcomes.len() {
-        let size = chunk(outcomes.len() - start);
-        let mut query = sqlx::query(record_sql(size));
-        for outcome in &outcomes[start..start + size] {
+    let rows: Vec<_> = outcomes
+        .iter()
+        .map(|outcome| {
             let (status, next_attempt_at, finished_at) = next_state(outcome.next, now);
             let attempt = outcome.attempt.as_ref();
-            query = query
-                .bind(outcome.id.0)
-                .bind(outcome.lease)
-                .bind(status.as_str())
-                .bind(next_attempt_at)
-                .bind(finished_at)
-                .bind(i64::from(attempt.is_some()))
-                .bind(attempt.and_then(|a| a.error.as_deref()))
-                .bind(attempt.and_then(|a| a.status).map(i64::from));
-        }
-        for row in query.fetch_all(&mut *conn).await? {
-            applied.insert(row.try_get::<i64, _>(0)?);
-        }
-        start += size;
-    }
-    let logged: Vec<&Outcome> = outcomes
-        .iter()
-        .copied()
-        .filter(|o| o.attempt.is_some() && applied.contains(&o.id.0))
+            (
+                outcome.id.0,
+                outcome.lease,
+                status.as_str(),
+                next_attempt_at,
+                finished_at,
+                i64::from(attempt.is_some()),
+                attempt.and_then(|a| a.error.as_deref()),
+                attempt.and_then(|a| a.status),
+                attempt.map(|a| a.started_at),
+                attempt.map(|a| a.duration_ms),
+                attempt.and_then(|a| a.response_body.as_deref()),
+            )
+        })
         .collect();
-    let mut start = 0;
-    while start < logged.len() {
-        let size = chunk(logged.len() - start);
-        let mut query = sqlx::query(attempt_sql(size));
-        for outcome in &logged[start..start + size] {
-            let Some(attempt) = &outcome.attempt else {
-                continue;
-            };
-            query = query
-                .bind(outcome.id.0)
-                .bind(attempt.started_at)
-                .bind(attempt.duration_ms)
-                .bind(attempt.status.map(i64::from))
-                .bind(attempt.error.as_deref())
-                .bind(attempt.response_body.as_deref());
-        }
-        query.execute(&mut *conn).await?;
-        start += size;
+    let rows = json(&rows)?;
+    if outcomes.iter().any(|o| o.attempt.is_some()) {
+        sqlx::query(LOG_ATTEMPTS)
+            .bind(rows.as_str())
+            .execute(&mut *conn)
+            .await?;
     }
-    Ok(applied.len())
+    let done = sqlx::query(RECORD)
+        .bind(rows.as_str())
+        .execute(&mut *conn)
+        .await?;
+    usize::try_from(done.rows_affected()).map_err(|e| StoreError::corrupt(e.to_string()))
 }
 
-/// Applies outcomes, each only if its lease is current and the delivery
-/// still pending: per outcome, its id, lease, new status, next attempt
-/// time, finish time, 1 if an attempt was made, its error and its HTTP
-/// status. Returns the ids that applied.
-fn record_sql(rows: usize) -> &'static str {
-    static CACHE: OnceLock<Vec<String>> = OnceLock::new();
-    multi_row(
-        &CACHE,
-        rows,
-        "WITH o(id, lease, status, next_attempt_at, finished_at, tried, error, http_status) AS \
-         (VALUES",
-        8,
-        ") UPDATE callback_deliveries AS d \
-         SET status = o.status, \
-             next_attempt_at = o.next_attempt_at, \
-             finished_at = o.finished_at, \
-             attempts = d.attempts + o.tried, \
-             last_error = CASE WHEN o.tried = 1 THEN o.error ELSE d.last_error END, \
-             last_status = CASE WHEN o.tried = 1 THEN o.http_status ELSE d.last_status END, \
-             lease_owner = NULL, \
-             lease_until = NULL \
-         FROM o WHERE d.id = o.id AND d.lease = o.lease AND d.status = 'pending' \
-         RETURNING id",
-    )
-}
-
-/// Appends attempts to their deliveries' logs.
-fn attempt_sql(rows: usize) -> &'static str {
-    static CACHE: OnceLock<Vec<String>> = OnceLock::new();
-    multi_row(
-        &CACHE,
-        rows,
-        "INSERT INTO callback_attempts \
-         (delivery_id, started_at, duration_ms, status, error, response_body) VALUES",
-        6,
-        "",
-    )
-}
-
-/// The destinations with pending deliveries after ?1, in order, at most
-/// ?2 of them: a loose index scan of `callback_deliveries_due`, one seek
-/// per destination however many deliveries each has.
-const WALK: &str = "
+/// Picks what a claim takes, as one row of two JSON arrays: the
+/// destinations walked, in order, and the picked deliveries, in the order
+/// of the walk, each with the lease it is about to get.
+///
+/// The walk visits the destinations with pending deliveries after ?1, at
+/// most ?2 of them (a loose index scan of `callback_deliveries_due`, one
+/// seek per destination however many deliveries each has). Of each
+/// destination not in the JSON array ?3, it picks up to ?4 deliveries due
+/// at or before ?5, not leased or with an expired lease (a lease is live
+/// strictly before its deadline), and not among the ids of the JSON array
+/// ?6, oldest due first; ?7 in all.
+const PICK: &str = "
 WITH RECURSIVE walk(name, n) AS (
     SELECT (SELECT MIN(destination) FROM callback_deliveries
             WHERE status = 'pending' AND destination > ?1), 1
@@ -465,35 +418,39 @@ WITH RECURSIVE walk(name, n) AS (
     SELECT (SELECT MIN(destination) FROM callback_deliveries
             WHERE status = 'pending' AND destination > walk.name), walk.n + 1
     FROM walk WHERE walk.name IS NOT NULL AND walk.n < ?2
-)
-SELECT name FROM walk WHERE name IS NOT NULL";
-
-/// Leases up to ?3 due deliveries of each destination of the JSON array
-/// ?2 (in its order), at most ?4 in all, not among the ids of the JSON
-/// array ?7: ?1 now, ?5 owner, ?6 lease deadline. A lease is live strictly
-/// before its deadline.
-fn claim_sql() -> &'static str {
-    static SQL: OnceLock<String> = OnceLock::new();
-    SQL.get_or_init(|| {
-        format!(
-            "UPDATE callback_deliveries
-SET lease = lease + 1, lease_owner = ?5, lease_until = ?6
-WHERE id IN (
-    SELECT p.id FROM json_each(?2) AS w
+),
+walked AS (
+    SELECT name, n FROM walk WHERE name IS NOT NULL
+),
+picked AS (
+    SELECT p.*, w.n AS rank
+    FROM walked AS w
     JOIN callback_deliveries AS p ON p.id IN (
         SELECT id FROM callback_deliveries
-        WHERE status = 'pending' AND destination = w.value
-          AND next_attempt_at <= ?1
-          AND (lease_until IS NULL OR lease_until <= ?1)
-          AND id NOT IN (SELECT value FROM json_each(?7))
+        WHERE status = 'pending' AND destination = w.name
+          AND next_attempt_at <= ?5
+          AND (lease_until IS NULL OR lease_until <= ?5)
+          AND id NOT IN (SELECT value FROM json_each(?6))
         ORDER BY next_attempt_at, id
-        LIMIT ?3)
-    ORDER BY w.key, p.next_attempt_at, p.id
-    LIMIT ?4)
-RETURNING {CLAIMED_COLUMNS}"
-        )
-    })
-}
+        LIMIT ?4)
+    WHERE w.name NOT IN (SELECT value FROM json_each(?3))
+    ORDER BY w.n, p.next_attempt_at, p.id
+    LIMIT ?7
+)
+SELECT
+    (SELECT json_group_array(name) FROM (SELECT name FROM walked ORDER BY n)),
+    (SELECT json_group_array(json_object(
+         'id', id, 'lease', lease + 1, 'webhook_id', webhook_id, 'callback', callback,
+         'method', method, 'url', url, 'destination', destination, 'body', body,
+         'attempts', attempts, 'created_at', created_at, 'next_attempt_at', next_attempt_at))
+     FROM (SELECT * FROM picked ORDER BY rank, next_attempt_at, id))";
+
+/// Leases the deliveries whose ids are in the JSON array ?3 to ?1 until
+/// ?2.
+const LEASE: &str = "
+UPDATE callback_deliveries
+SET lease = lease + 1, lease_owner = ?1, lease_until = ?2
+WHERE id IN (SELECT value FROM json_each(?3))";
 
 /// Walks the destinations and leases their due deliveries.
 async fn claim_due(
@@ -505,34 +462,31 @@ async fn claim_due(
     if claim.limit == 0 {
         return Ok((Vec::new(), None));
     }
-    let walked: Vec<String> = sqlx::query_scalar(WALK)
+    let skip: Vec<i64> = recorded.iter().map(|o| o.id.0).collect();
+    let (walked, picked): (String, String) = sqlx::query_as(PICK)
         .bind(claim.after.as_str())
         .bind(i64::try_from(CLAIM_WALK).unwrap_or(i64::MAX))
-        .fetch_all(&mut *conn)
+        .bind(json(&claim.exclude)?)
+        .bind(i64::try_from(claim.per_destination.max(1)).unwrap_or(i64::MAX))
+        .bind(now)
+        .bind(json(&skip)?)
+        .bind(i64::try_from(claim.limit).unwrap_or(i64::MAX))
+        .fetch_one(&mut *conn)
         .await?;
-    let open: Vec<&String> = walked
-        .iter()
-        .filter(|name| !claim.exclude.contains(name))
-        .collect();
-    let mut claimed = Vec::new();
-    if !open.is_empty() {
-        let names = serde_json::to_string(&open).map_err(|e| StoreError::invalid(e.to_string()))?;
-        let skip: Vec<i64> = recorded.iter().map(|o| o.id.0).collect();
-        let skip = serde_json::to_string(&skip).map_err(|e| StoreError::invalid(e.to_string()))?;
-        let until = now.saturating_add(millis(claim.lease));
-        let rows: Vec<ClaimedRow> = sqlx::query_as(claim_sql())
-            .bind(now)
-            .bind(names)
-            .bind(i64::try_from(claim.per_destination.max(1)).unwrap_or(i64::MAX))
-            .bind(i64::try_from(claim.limit).unwrap_or(i64::MAX))
+    let unreadable = |e: serde_json::Error| StoreError::corrupt(e.to_string());
+    let walked: Vec<String> = serde_json::from_str(&walked).map_err(unreadable)?;
+    let picked: Vec<ClaimedRow> = serde_json::from_str(&picked).map_err(unreadable)?;
+    let mut claimed: Vec<Claimed> = super::super::rows::convert(picked)?;
+    if !claimed.is_empty() {
+        let ids: Vec<i64> = claimed.iter().map(|c| c.id.0).collect();
+        sqlx::query(LEASE)
             .bind(claim.owner.as_str())
-            .bind(until)
-            .bind(skip)
-            .fetch_all(&mut *conn)
+            .bind(now.saturating_add(millis(claim.lease)))
+            .bind(json(&ids)?)
+            .execute(&mut *conn)
             .await?;
-        claimed = super::super::rows::convert(rows)?;
-        sort_claimed(&mut claimed, &walked);
     }
+    sort_claimed(&mut claimed, &walked);
     let resume = resume_after(&walked, &claimed, claim);
     Ok((claimed, resume))
 }
