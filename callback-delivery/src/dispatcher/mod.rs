@@ -159,7 +159,11 @@ impl Dispatcher {
 
     /// How much longer than the sender's total timeout a claimed delivery
     /// stays leased (default 30 s). The lease always outlasts the timeout,
-    /// so a slow answer never lets a second worker send the same delivery.
+    /// so a slow answer never lets a second worker send the same delivery:
+    /// a claimed delivery starts only while its lease has the whole timeout
+    /// left, and is given back otherwise. The margin covers the wait
+    /// between the claim and the start (at least a round of the store), and
+    /// the clock difference between instances on a shared store.
     pub fn lease_margin(mut self, margin: Duration) -> Self {
         self.lease_margin = margin;
         self

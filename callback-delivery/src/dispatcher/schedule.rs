@@ -26,10 +26,6 @@ use crate::store::{ClaimRequest, Claimed, Outcome, Store};
 /// The most outcomes recorded in one exchange; more wait for the next.
 const RECORD_BATCH: usize = 512;
 
-/// A claimed delivery starts only if its lease has at least this much
-/// left beyond the sender's timeout; otherwise it is given back.
-const LEASE_GUARD: Duration = Duration::from_secs(1);
-
 /// A destination unused this long, with nothing in flight and its breaker
 /// closed, is forgotten (its slow start begins again).
 const FORGET_AFTER: Duration = Duration::from_secs(300);
@@ -184,7 +180,7 @@ impl State {
                         self.queued -= 1;
                         progress = true;
                         let left = (queued.claimed_at + lease).saturating_duration_since(now);
-                        if left < timeout + LEASE_GUARD {
+                        if left < timeout {
                             // Its lease would end before the attempt could:
                             // give it back rather than risk a second sender.
                             let back = Outcome::defer(&queued.claimed, SystemTime::now());
@@ -255,6 +251,9 @@ impl State {
             after: self.cursor.clone(),
             lease: self.lease(),
         };
+        // Taken before the store reads its clock: the lease, counted from
+        // here, ends no later than the store's.
+        let claimed_at = Instant::now();
         match self.store.exchange(&outcomes, &request).await {
             Ok(exchange) => {
                 if limit > 0 {
@@ -265,7 +264,6 @@ impl State {
                         self.claim_at = now + self.dispatcher.poll;
                     }
                 }
-                let claimed_at = Instant::now();
                 for claimed in exchange.claimed {
                     let name = claimed.destination.clone();
                     let queue = self.queues.entry(name.clone()).or_default();

@@ -582,6 +582,78 @@ pub(crate) async fn prune_deletes_old_finished_deliveries(store: Arc<dyn Store>)
     );
 }
 
+/// A claim walks the destinations in order: a few of each, none of the
+/// excluded ones, and the next claim goes on where this one stopped.
+pub(crate) async fn claims_take_turns_by_destination(store: Arc<dyn Store>) {
+    let to = |host: &str, n: usize| NewDelivery {
+        url: format!("https://{host}/hooks/{n}"),
+        ..new(n)
+    };
+    // 100 for a.example, queued first; 2 for b.example; 1 for c.example.
+    let mut batch: Vec<NewDelivery> = (0..100).map(|n| to("a.example", n)).collect();
+    batch.extend([to("b.example", 0), to("b.example", 1), to("c.example", 0)]);
+    store.enqueue(&batch).await.expect("enqueue");
+
+    let request = |limit, after: &str, exclude: &[&str]| ClaimRequest {
+        owner: "w".to_owned(),
+        limit,
+        per_destination: 3,
+        exclude: exclude.iter().map(|d| (*d).to_owned()).collect(),
+        after: after.to_owned(),
+        lease: MINUTE,
+    };
+    let hosts = |claimed: &[Claimed]| -> Vec<String> {
+        claimed.iter().map(|c| c.destination.clone()).collect()
+    };
+    let first = store
+        .exchange(&[], &request(4, "", &[]))
+        .await
+        .expect("claim");
+    assert_eq!(
+        hosts(&first.claimed),
+        [
+            "https://a.example",
+            "https://a.example",
+            "https://a.example",
+            "https://b.example"
+        ],
+        "three of a, then b"
+    );
+    assert_eq!(first.resume_after.as_deref(), Some("https://b.example"));
+    assert_eq!(
+        first.claimed[0].url, "https://a.example/hooks/0",
+        "oldest first"
+    );
+    let second = store
+        .exchange(&[], &request(10, "https://b.example", &[]))
+        .await
+        .expect("claim");
+    assert_eq!(hosts(&second.claimed), ["https://c.example"]);
+    assert_eq!(second.resume_after, None, "the walk reached the end");
+    // a.example excluded (its breaker open, say): b's last one only.
+    let third = store
+        .exchange(&[], &request(10, "", &["https://a.example"]))
+        .await
+        .expect("claim");
+    assert_eq!(hosts(&third.claimed), ["https://b.example"]);
+    // Recording and claiming in one exchange: the recorded delivery is
+    // due again at once but not claimed again in the same step.
+    let back = Outcome::defer(&first.claimed[0], ago(MINUTE));
+    let fourth = store
+        .exchange(std::slice::from_ref(&back), &request(10, "", &[]))
+        .await
+        .expect("exchange");
+    assert_eq!(fourth.recorded, 1);
+    assert_eq!(hosts(&fourth.claimed), ["https://a.example"; 3]);
+    assert!(fourth.claimed.iter().all(|c| c.id != back.id));
+    let fifth = store
+        .exchange(&[], &request(1, "", &[]))
+        .await
+        .expect("claim");
+    assert_eq!(fifth.claimed[0].id, back.id, "given back, claimed again");
+    assert_eq!(fifth.claimed[0].attempts, 0, "no attempt counted");
+}
+
 /// Runs each suite function against each store, each on a fresh store.
 macro_rules! suite {
     ($($test:ident),* $(,)?) => {
@@ -638,6 +710,7 @@ suite!(
     concurrent_claims_are_exclusive,
     bad_input_is_refused,
     prune_deletes_old_finished_deliveries,
+    claims_take_turns_by_destination,
 );
 
 /// The background pruner deletes finished deliveries as they age.
@@ -708,6 +781,74 @@ async fn count(store: &SqliteStore, status: Status) -> usize {
         limit: 1000,
     };
     store.list(&filter).await.expect("list").len()
+}
+
+/// Enqueues from twenty callers at once, one of whose batches holds a row
+/// the database refuses: that caller alone gets the error, and none of its
+/// rows is stored; the others' rows all are.
+async fn a_bad_batch_fails_alone(store: Arc<dyn Store>) {
+    let calls: Vec<_> = (0..20)
+        .map(|n| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                let mut batch = vec![new(2 * n), new(2 * n + 1)];
+                if n == 7 {
+                    batch[1].callback = "bad".to_owned();
+                }
+                store.enqueue(&batch).await
+            })
+        })
+        .collect();
+    let mut stored = 0;
+    for (n, call) in calls.into_iter().enumerate() {
+        match call.await.expect("task") {
+            Ok(ids) => {
+                assert_ne!(n, 7, "the bad batch was stored");
+                assert_eq!(ids.len(), 2);
+                stored += 2;
+            }
+            Err(error) => {
+                assert_eq!(n, 7, "a good batch failed: {error}");
+                assert!(error.to_string().contains("a bad row"), "{error}");
+            }
+        }
+    }
+    let listed = store
+        .list(&ListFilter {
+            status: None,
+            before: None,
+            limit: 1000,
+        })
+        .await
+        .expect("list");
+    assert_eq!(listed.len(), stored);
+    assert_eq!(stored, 38);
+    assert!(!listed
+        .iter()
+        .any(|d| d.url.ends_with("/hooks/14") || d.url.ends_with("/hooks/15")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_a_bad_batch_fails_alone() {
+    use sqlx::{ConnectOptions, Connection};
+
+    let file = TempFile::new("bad-batch");
+    let store = SqliteStore::open(&file.path).await.expect("open");
+    let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&file.path)
+        .connect()
+        .await
+        .expect("connect");
+    sqlx::query(
+        "CREATE TRIGGER refuse_bad BEFORE INSERT ON callback_deliveries
+         WHEN NEW.callback = 'bad' BEGIN SELECT RAISE(ABORT, 'a bad row'); END",
+    )
+    .execute(&mut conn)
+    .await
+    .expect("the trigger");
+    conn.close().await.expect("close");
+    a_bad_batch_fails_alone(Arc::new(store.clone())).await;
+    store.close().await;
 }
 
 #[tokio::test]
@@ -1526,6 +1667,29 @@ async fn postgres_outbox_in_the_app_transaction() {
     }
     assert_eq!(ours, 1, "one notification, from the commit");
     conn.close().await.expect("close");
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_a_bad_batch_fails_alone() {
+    let Some(schema) = TestSchema::new().await else {
+        return;
+    };
+    let store = schema.store(4).await;
+    let mut conn = schema.connection().await;
+    sqlx::raw_sql(
+        "CREATE FUNCTION refuse_bad() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+             IF NEW.callback = 'bad' THEN RAISE EXCEPTION 'a bad row'; END IF;
+             RETURN NEW;
+         END $$;
+         CREATE TRIGGER refuse_bad BEFORE INSERT ON callback_deliveries
+             FOR EACH ROW EXECUTE FUNCTION refuse_bad();",
+    )
+    .execute(&mut conn)
+    .await
+    .expect("the trigger");
+    a_bad_batch_fails_alone(Arc::new(store.clone())).await;
     store.close().await;
 }
 

@@ -44,9 +44,16 @@ pub(crate) struct Received {
 pub(crate) struct Receiver {
     scripts: Arc<Mutex<HashMap<String, VecDeque<Answer>>>>,
     received: Arc<Mutex<Vec<Received>>>,
+    otherwise: Arc<Mutex<Option<u16>>>,
 }
 
 impl Receiver {
+    /// Answers every request no script covers with `status` (200 unless
+    /// set).
+    pub(crate) fn otherwise(&self, status: u16) {
+        *self.otherwise.lock().unwrap() = Some(status);
+    }
+
     pub(crate) fn script(&self, path: &str, answers: impl IntoIterator<Item = Answer>) {
         self.scripts
             .lock()
@@ -111,7 +118,7 @@ async fn answer(
         .unwrap()
         .get_mut(&path)
         .and_then(VecDeque::pop_front)
-        .unwrap_or(Answer::Status(200));
+        .unwrap_or_else(|| Answer::Status(receiver.otherwise.lock().unwrap().unwrap_or(200)));
     match next {
         Answer::Status(status) => {
             HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap())
@@ -182,7 +189,7 @@ pub(crate) fn runtime() -> tokio::runtime::Runtime {
 }
 
 /// Serves the invoices app with `outbox` on a loopback port.
-fn serve_invoices(outbox: Outbox, access: bool) -> SocketAddr {
+pub(crate) fn serve_invoices(outbox: Outbox, access: bool) -> SocketAddr {
     let api = examples::invoices::api().expect("the invoices API assembles");
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -206,7 +213,11 @@ fn serve_invoices(outbox: Outbox, access: bool) -> SocketAddr {
     rx.recv().expect("the app starts")
 }
 
-fn post_invoice(app: SocketAddr, query: &str, body: &str) -> crate::support::WireResponse {
+pub(crate) fn post_invoice(
+    app: SocketAddr,
+    query: &str,
+    body: &str,
+) -> crate::support::WireResponse {
     request(
         app,
         "POST",
@@ -511,12 +522,14 @@ const CHILD_TARGET: &str = "CALLBACK_CRASH_CHILD_TARGET";
 const CRASH_COUNT: usize = 10_000;
 
 /// The child of [`crash_recovery_delivers_every_accepted_callback`]:
-/// queues deliveries one by one into a SQLite file while its own
-/// dispatcher sends them, printing each accepted sequence number, until
-/// its parent kills it. Ignored unless run by that test.
+/// sixteen producers queue deliveries at once into a SQLite file (so that
+/// their enqueues share group commits) while its own dispatcher sends them,
+/// printing each accepted sequence number, until its parent kills it.
+/// Ignored unless run by that test.
 #[test]
 #[ignore = "run as a child process by crash_recovery_delivers_every_accepted_callback"]
 fn crash_child() {
+    const PRODUCERS: usize = 16;
     let (Ok(db), Ok(target)) = (std::env::var(CHILD_DB), std::env::var(CHILD_TARGET)) else {
         return;
     };
@@ -527,15 +540,27 @@ fn crash_child() {
         // One worker: it falls behind, so some deliveries are pending,
         // some in flight and some delivered when the kill comes.
         let _dispatch = dispatcher_with(&outbox, &[100; 5], 1);
-        let mut out = std::io::stdout().lock();
-        for n in 0..CRASH_COUNT {
-            let mut delivery = delivery_to(target.clone());
-            delivery.body = format!(r#"{{"n":{n}}}"#);
-            outbox.enqueue(delivery).await.expect("enqueue");
-            writeln!(out, "accepted {n}").unwrap();
-            out.flush().unwrap();
+        let producers: Vec<_> = (0..PRODUCERS)
+            .map(|p| {
+                let outbox = outbox.clone();
+                let target = target.clone();
+                tokio::spawn(async move {
+                    for n in (p..CRASH_COUNT).step_by(PRODUCERS) {
+                        let mut delivery = delivery_to(target.clone());
+                        delivery.body = format!(r#"{{"n":{n}}}"#);
+                        outbox.enqueue(delivery).await.expect("enqueue");
+                        // One line, written whole: a line is an answer.
+                        let mut out = std::io::stdout().lock();
+                        writeln!(out, "accepted {n}").unwrap();
+                        out.flush().unwrap();
+                    }
+                })
+            })
+            .collect();
+        for producer in producers {
+            producer.await.unwrap();
         }
-        writeln!(out, "done").unwrap();
+        writeln!(std::io::stdout(), "done").unwrap();
         // Wait to be killed.
         tokio::time::sleep(Duration::from_secs(600)).await;
     });
@@ -604,6 +629,21 @@ fn crash_recovery_delivers_every_accepted_callback() {
         };
         eventually(Duration::from_secs(60), || arrived().is_superset(&accepted)).await;
         dispatch.shutdown().await;
+        // The file came through the kill whole.
+        {
+            use sqlx::{ConnectOptions, Connection};
+            let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+                .filename(&db)
+                .connect()
+                .await
+                .unwrap();
+            let check: String = sqlx::query_scalar("PRAGMA integrity_check")
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+            assert_eq!(check, "ok");
+            conn.close().await.unwrap();
+        }
         let received = arrived();
         let missing: Vec<_> = accepted.difference(&received).take(10).collect();
         assert!(missing.is_empty(), "accepted but never delivered: {missing:?}…");

@@ -5,6 +5,7 @@ mod browser;
 mod delivery;
 mod document;
 mod errors;
+mod faults;
 mod fixtures;
 mod http;
 mod postgres;
