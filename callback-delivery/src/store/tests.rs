@@ -1187,6 +1187,45 @@ async fn sqlite_measure() {
     store.close().await;
 }
 
+/// Measures group commit: 64 producers queue one delivery per call at
+/// once, with and without a sync per commit; prints, asserts nothing about
+/// time. Run with `cargo test -p callback-delivery --release
+/// sqlite_measure_group_commit -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement, not a test"]
+async fn sqlite_measure_group_commit() {
+    const PRODUCERS: usize = 64;
+    const EACH: usize = 500;
+    for durability in [super::Durability::PowerLoss, super::Durability::ProcessCrashOnly] {
+        let file = TempFile::new("measure-group");
+        let config = super::SqliteConfig {
+            durability,
+            ..super::SqliteConfig::default()
+        };
+        let store = Arc::new(SqliteStore::open_with(&file.path, config).await.expect("open"));
+        let start = Instant::now();
+        let producers: Vec<_> = (0..PRODUCERS)
+            .map(|p| {
+                let store = Arc::clone(&store);
+                tokio::spawn(async move {
+                    for n in 0..EACH {
+                        store.enqueue(&[new(p * EACH + n)]).await.expect("enqueue");
+                    }
+                })
+            })
+            .collect();
+        for producer in producers {
+            producer.await.expect("producer");
+        }
+        report(
+            &format!("enqueue, {PRODUCERS} producers, {durability:?}"),
+            PRODUCERS * EACH,
+            start.elapsed(),
+        );
+        store.close().await;
+    }
+}
+
 fn report(what: &str, n: usize, elapsed: Duration) {
     let per_second = n as f64 / elapsed.as_secs_f64();
     println!(

@@ -85,8 +85,8 @@ pub(super) enum Command {
     },
 }
 
-/// An answer held until the commit.
-enum Answer {
+/// An answer held until the commit (and its sync).
+pub(super) enum Answer {
     Enqueue(
         oneshot::Sender<Result<Vec<DeliveryId>, StoreError>>,
         Result<Vec<DeliveryId>, StoreError>,
@@ -103,8 +103,8 @@ enum Answer {
 
 impl Answer {
     /// Sends the answer, or `error` in place of a success when the commit
-    /// failed.
-    fn send(self, commit: Option<&StoreError>) {
+    /// (or its sync) failed.
+    pub(super) fn send(self, commit: Option<&StoreError>) {
         fn settle<T>(
             result: Result<T, StoreError>,
             commit: Option<&StoreError>,
@@ -124,7 +124,13 @@ impl Answer {
 }
 
 /// Runs the writer until the store is closed or every handle is dropped.
-pub(super) async fn run(mut conn: SqliteConnection, mut commands: mpsc::Receiver<Command>) {
+/// With `synced`, the answers of each committed group go there, to be sent
+/// once the log is synced; without, they are sent once the commit returns.
+pub(super) async fn run(
+    mut conn: SqliteConnection,
+    mut commands: mpsc::Receiver<Command>,
+    synced: Option<super::sync::Pending>,
+) {
     let mut group = Vec::with_capacity(GROUP);
     while commands.recv_many(&mut group, GROUP).await > 0 {
         let mut closing = None;
@@ -136,7 +142,21 @@ pub(super) async fn run(mut conn: SqliteConnection, mut commands: mpsc::Receiver
             }
         }
         if !work.is_empty() {
-            run_group(&mut conn, work).await;
+            let (answers, commit) = run_group(&mut conn, work).await;
+            match (&synced, commit) {
+                (Some(pending), None) => {
+                    if let Err(unsent) = pending.send(answers) {
+                        for answer in unsent.0 {
+                            answer.send(Some(&StoreError::Closed));
+                        }
+                    }
+                }
+                (_, commit) => {
+                    for answer in answers {
+                        answer.send(commit.as_ref());
+                    }
+                }
+            }
         }
         if let Some(reply) = closing {
             commands.close();
@@ -150,8 +170,12 @@ pub(super) async fn run(mut conn: SqliteConnection, mut commands: mpsc::Receiver
     let _ = conn.close().await;
 }
 
-/// Runs one group of commands in one transaction.
-async fn run_group(conn: &mut SqliteConnection, commands: Vec<Command>) {
+/// Runs one group of commands in one transaction; their answers, and the
+/// commit's error if it failed.
+async fn run_group(
+    conn: &mut SqliteConnection,
+    commands: Vec<Command>,
+) -> (Vec<Answer>, Option<StoreError>) {
     let mut enqueues = Vec::new();
     let mut others = Vec::new();
     for command in commands {
@@ -170,7 +194,7 @@ async fn run_group(conn: &mut SqliteConnection, commands: Vec<Command>) {
             for command in others {
                 fail(command, &error);
             }
-            return;
+            return (Vec::new(), None);
         }
     };
     let now = unix_millis(SystemTime::now());
@@ -203,9 +227,7 @@ async fn run_group(conn: &mut SqliteConnection, commands: Vec<Command>) {
         }
     }
     let commit = tx.commit().await.err().map(StoreError::from);
-    for answer in answers {
-        answer.send(commit.as_ref());
-    }
+    (answers, commit)
 }
 
 fn fail(command: Command, error: &StoreError) {
