@@ -24,12 +24,19 @@ pub struct Response {
 }
 
 pub fn send(addr: SocketAddr, request: &Request) -> Result<Response, String> {
+    send_waiting(addr, request, Duration::from_secs(10))
+}
+
+/// [`send`], waiting up to `timeout` for the answer.
+pub fn send_waiting(
+    addr: SocketAddr,
+    request: &Request,
+    timeout: Duration,
+) -> Result<Response, String> {
     let failed =
         |e: std::io::Error| format!("{} {} on {addr}: {e}", request.method, request.target);
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).map_err(failed)?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .map_err(failed)?;
+    stream.set_read_timeout(Some(timeout)).map_err(failed)?;
     let mut head = format!(
         "{} {} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n",
         request.method, request.target

@@ -22,6 +22,34 @@ pub struct Load {
     /// Stop once this many responses have arrived.
     pub stop_after: Option<u64>,
     pub core: Option<usize>,
+    /// Give every request an invoice id of its own: `{id}` in the body
+    /// becomes `PREFIX-1`, `PREFIX-2`, … (for servers that refuse a
+    /// duplicate id).
+    pub ids: Option<String>,
+    /// A paced load: each connection waits this long after an answer
+    /// before it sends its next request.
+    pub pace: Option<Duration>,
+}
+
+impl Load {
+    /// `connections` connections sending `request` for `duration`, as fast
+    /// as the server answers, the same body every time.
+    pub fn timed(
+        request: Request,
+        connections: u32,
+        duration: Duration,
+        core: Option<usize>,
+    ) -> Load {
+        Load {
+            request,
+            connections,
+            duration,
+            stop_after: None,
+            core,
+            ids: None,
+            pace: None,
+        }
+    }
 }
 
 /// What one `wrk` run measured.
@@ -60,9 +88,13 @@ pub fn wrk_version() -> Option<String> {
         .filter(|line| line.starts_with("wrk"))
 }
 
+/// How long `wrk` waits for an answer before it counts a timeout (an
+/// error, which fails the run).
+const ANSWER_TIMEOUT: &str = "10s";
+
 /// Runs `wrk` against `addr`; fails on any error response or socket error.
 pub fn run(addr: SocketAddr, load: &Load, scripts: &Path) -> Result<Run, String> {
-    let script = write_script(scripts, &load.request, load.stop_after)?;
+    let script = write_script(scripts, load)?;
     let url = format!("http://{addr}{}", load.request.target);
     let mut command = pinned_command(load.core, "wrk");
     command
@@ -70,6 +102,8 @@ pub fn run(addr: SocketAddr, load: &Load, scripts: &Path) -> Result<Run, String>
         .arg(load.connections.to_string())
         .arg("-d")
         .arg(format!("{}s", load.duration.as_secs().max(1)))
+        .arg("--timeout")
+        .arg(ANSWER_TIMEOUT)
         .arg("-s")
         .arg(&script)
         .arg(&url)
@@ -102,7 +136,8 @@ fn parse_summary(stdout: &str) -> Option<Run> {
         .and_then(|json| serde_json::from_str(json).ok())
 }
 
-fn write_script(dir: &Path, request: &Request, stop_after: Option<u64>) -> Result<PathBuf, String> {
+fn write_script(dir: &Path, load: &Load) -> Result<PathBuf, String> {
+    let request = &load.request;
     let mut lua = String::new();
     let _ = writeln!(lua, "wrk.method = \"{}\"", request.method);
     if let Some(body) = &request.json_body {
@@ -110,7 +145,31 @@ fn write_script(dir: &Path, request: &Request, stop_after: Option<u64>) -> Resul
         let _ = writeln!(lua, "wrk.body = [[{body}]]");
         let _ = writeln!(lua, "wrk.headers[\"Content-Type\"] = \"application/json\"");
     }
-    if let Some(limit) = stop_after {
+    if let Some(prefix) = &load.ids {
+        let body = request.json_body.as_deref().unwrap_or_default();
+        let (head, tail) = body
+            .split_once("{id}")
+            .ok_or("a load with fresh ids needs `{id}` in its body")?;
+        assert!(!prefix.contains("]]"), "the prefix fits a Lua long string");
+        let _ = writeln!(
+            lua,
+            "local sent = 0\n\
+             local head = [[{head}{prefix}-]]\n\
+             local tail = [[{tail}]]\n\
+             function request()\n\
+             \x20 sent = sent + 1\n\
+             \x20 return wrk.format(nil, nil, nil, head .. sent .. tail)\n\
+             end"
+        );
+    }
+    if let Some(pace) = load.pace {
+        let _ = writeln!(
+            lua,
+            "function delay()\n\x20 return {}\nend",
+            pace.as_millis().max(1)
+        );
+    }
+    if let Some(limit) = load.stop_after {
         // Counting in `response` costs wrk some speed: only runs that stop
         // after a number of requests do it.
         let _ = writeln!(
@@ -131,12 +190,19 @@ fn write_script(dir: &Path, request: &Request, stop_after: Option<u64>) -> Resul
          end\n",
     );
     std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
-    let name = format!(
-        "{}-{}.lua",
+    let mut name = format!(
+        "{}-{}",
         request.method.to_lowercase(),
-        stop_after.map_or_else(|| "timed".to_owned(), |n| format!("stop-{n}"))
+        load.stop_after
+            .map_or_else(|| "timed".to_owned(), |n| format!("stop-{n}"))
     );
-    let path = dir.join(name);
+    if let Some(prefix) = &load.ids {
+        name += &format!("-ids-{prefix}");
+    }
+    if let Some(pace) = load.pace {
+        name += &format!("-pace-{}ms", pace.as_millis());
+    }
+    let path = dir.join(format!("{name}.lua"));
     std::fs::write(&path, lua).map_err(|e| format!("writing {}: {e}", path.display()))?;
     Ok(path)
 }
@@ -153,5 +219,49 @@ mod tests {
         assert_eq!(run.requests, 1200);
         assert!((run.requests_per_second() - 1200.0).abs() < 1e-9);
         assert_eq!(run.p99_us, 900);
+    }
+
+    #[test]
+    fn fresh_ids_and_pacing_are_in_the_script() {
+        let dir = std::env::temp_dir().join(format!("bench-load-test-{}", std::process::id()));
+        let load = Load {
+            ids: Some("r7".to_owned()),
+            pace: Some(Duration::from_millis(16)),
+            ..Load::timed(
+                Request {
+                    method: "POST",
+                    target: "/invoices/".to_owned(),
+                    json_body: Some(r#"{"id":"{id}","total":1}"#.to_owned()),
+                },
+                4,
+                Duration::from_secs(1),
+                None,
+            )
+        };
+        let path = write_script(&dir, &load).expect("written");
+        let lua = std::fs::read_to_string(&path).expect("readable");
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(lua.contains(r#"local head = [[{"id":"r7-]]"#), "{lua}");
+        assert!(lua.contains(r#"local tail = [[","total":1}]]"#), "{lua}");
+        assert!(lua.contains("return wrk.format(nil, nil, nil, head .. sent .. tail)"));
+        assert!(lua.contains("function delay()\n  return 16\nend"), "{lua}");
+    }
+
+    #[test]
+    fn fresh_ids_need_a_place_in_the_body() {
+        let load = Load {
+            ids: Some("r".to_owned()),
+            ..Load::timed(
+                Request {
+                    method: "POST",
+                    target: "/".to_owned(),
+                    json_body: Some("{}".to_owned()),
+                },
+                1,
+                Duration::from_secs(1),
+                None,
+            )
+        };
+        assert!(write_script(&std::env::temp_dir(), &load).is_err());
     }
 }

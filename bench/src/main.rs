@@ -28,6 +28,7 @@ mod app;
 mod chart;
 mod generate;
 mod http;
+mod ledger;
 mod load;
 mod machine;
 mod measure;
@@ -35,6 +36,7 @@ mod report;
 mod results;
 mod server;
 mod stats;
+mod store_app;
 mod workspace;
 
 use std::path::{Path, PathBuf};
@@ -45,15 +47,16 @@ use app::Variant;
 use http::Request;
 use machine::{CpuSample, Machine};
 use measure::{
-    assembly, binary_size, build_time, deliveries, fastapi, instructions, memory, postgres,
-    throughput,
+    assembly, binary_size, build_time, deliveries, disk, durable_requests, fastapi, instructions,
+    isolation, memory, postgres, throughput,
 };
 use results::Results;
 use server::{Pinning, Server};
 use workspace::{Profile, Workspace};
 
 const USAGE: &str = "usage: bench all|smoke [--rounds N] \
-                     [--only requests,instructions,memory,build,assembly,fastapi,deliveries,postgres,sizes]\n\
+                     [--only requests,instructions,memory,build,assembly,fastapi,deliveries,\
+                     isolation,durable-requests,disk,postgres,sizes]\n\
                      \x20      bench sizes";
 
 const BODY: &str = r#"{"id":"inv-1","title":"Coffee","customer":"Ada","total":12.5}"#;
@@ -72,6 +75,9 @@ struct Settings {
     assembly_repeats: usize,
     assembly_profile: Profile,
     deliveries: deliveries::Settings,
+    isolation: isolation::Settings,
+    durable_requests: durable_requests::Settings,
+    disk: disk::Settings,
     postgres: postgres::Settings,
     size_sets: Vec<binary_size::FeatureSet>,
     size_profile: Profile,
@@ -112,8 +118,37 @@ impl Settings {
                 noise_limit: 0.1,
                 database: postgres::database_url(),
             },
+            isolation: isolation::Settings {
+                runs: vec![100, 1_000],
+                clients: 8,
+                deadline: Duration::from_secs(5),
+                wait: Duration::from_secs(60),
+            },
+            durable_requests: durable_requests::Settings {
+                throughput: throughput::Settings {
+                    rounds: 10,
+                    seconds: 2,
+                    warmup_seconds: 2,
+                    connections: 64,
+                    noise_limit: 0.1,
+                },
+                settle: Duration::from_secs(120),
+            },
+            disk: disk::Settings {
+                wal_seconds: 60,
+                wal_connections: 64,
+                soak_seconds: 600,
+                soak_connections: 16,
+                soak_rate: 1_000,
+                retention: Duration::from_secs(30),
+                prune_every: Duration::from_secs(1),
+                sample_every: Duration::from_millis(100),
+                drain: Duration::from_secs(300),
+            },
             postgres: postgres::Settings {
                 deliveries: 30_000,
+                slow_deliveries: 5_000,
+                receiver_delay: Duration::from_millis(50),
                 instances: vec![1, 2, 3],
                 rounds: 2,
                 workers: 16,
@@ -123,6 +158,16 @@ impl Settings {
                 pending: 5_000,
                 claims: 500,
                 claim_limit: 64,
+                requests: throughput::Settings {
+                    rounds: 10,
+                    seconds: 2,
+                    warmup_seconds: 2,
+                    connections: 64,
+                    noise_limit: 0.1,
+                },
+                statements_seconds: 10,
+                statements_connections: 64,
+                settle: Duration::from_secs(120),
             },
             size_sets: binary_size::ALL_SETS.to_vec(),
             size_profile: Profile::Release,
@@ -163,8 +208,37 @@ impl Settings {
                 noise_limit: 0.1,
                 database: postgres::database_url(),
             },
+            isolation: isolation::Settings {
+                runs: vec![10, 20],
+                clients: 4,
+                deadline: Duration::from_secs(5),
+                wait: Duration::from_secs(30),
+            },
+            durable_requests: durable_requests::Settings {
+                throughput: throughput::Settings {
+                    rounds: 2,
+                    seconds: 1,
+                    warmup_seconds: 1,
+                    connections: 16,
+                    noise_limit: 0.1,
+                },
+                settle: Duration::from_secs(60),
+            },
+            disk: disk::Settings {
+                wal_seconds: 3,
+                wal_connections: 16,
+                soak_seconds: 12,
+                soak_connections: 4,
+                soak_rate: 100,
+                retention: Duration::from_secs(2),
+                prune_every: Duration::from_millis(500),
+                sample_every: Duration::from_millis(100),
+                drain: Duration::from_secs(60),
+            },
             postgres: postgres::Settings {
                 deliveries: 300,
+                slow_deliveries: 100,
+                receiver_delay: Duration::from_millis(50),
                 instances: vec![1, 2, 3],
                 rounds: 1,
                 workers: 16,
@@ -174,10 +248,33 @@ impl Settings {
                 pending: 5_000,
                 claims: 50,
                 claim_limit: 64,
+                requests: throughput::Settings {
+                    rounds: 1,
+                    seconds: 1,
+                    warmup_seconds: 1,
+                    connections: 16,
+                    noise_limit: 0.1,
+                },
+                statements_seconds: 2,
+                statements_connections: 16,
+                settle: Duration::from_secs(60),
             },
             // One debug build of the largest UI: the path works, quickly.
             size_sets: vec![binary_size::ALL_SETS[3]],
             size_profile: Profile::Dev,
+        }
+    }
+
+    /// The sizes the criteria's rows name.
+    fn plan(&self) -> results::Plan {
+        results::Plan {
+            isolation: self.isolation.runs.clone(),
+            connections: self.durable_requests.throughput.connections,
+            wal_seconds: self.disk.wal_seconds,
+            soak_seconds: self.disk.soak_seconds,
+            retention_seconds: self.disk.retention.as_secs(),
+            receiver_delay_ms: u64::try_from(self.postgres.receiver_delay.as_millis())
+                .unwrap_or(u64::MAX),
         }
     }
 
@@ -233,7 +330,7 @@ impl Settings {
             (
                 "deliveries".to_owned(),
                 format!(
-                    "{} deliveries per run, {} alternating rounds of bare and durable, \
+                    "{} deliveries per run, {} alternating rounds of every mode, \
                      {} in flight; {} enqueue calls timed with no dispatcher",
                     report::thousands(self.deliveries.deliveries as f64),
                     self.deliveries.rounds,
@@ -242,13 +339,57 @@ impl Settings {
                 ),
             ),
             (
+                "isolation".to_owned(),
+                format!(
+                    "{} live callbacks beside as many dead ones, one run each, {} client \
+                     threads; waiting at most {} s after the last POST",
+                    self.isolation
+                        .runs
+                        .iter()
+                        .map(|n| report::thousands(*n as f64))
+                        .collect::<Vec<_>>()
+                        .join(" and "),
+                    self.isolation.clients,
+                    self.isolation.wait.as_secs()
+                ),
+            ),
+            ("durable requests".to_owned(), {
+                let t = &self.durable_requests.throughput;
+                format!(
+                    "{} alternating rounds of {} s per request after a {} s warm-up, {} \
+                         connections, per server",
+                    t.rounds, t.seconds, t.warmup_seconds, t.connections
+                )
+            }),
+            ("disk".to_owned(), {
+                let d = &self.disk;
+                format!(
+                    "WAL: {} s at full speed, {} connections; soak: {} s at about {} \
+                         requests/s, {} connections, retention {} s, pruned every {} ms; sizes \
+                         read every {} ms",
+                    d.wal_seconds,
+                    d.wal_connections,
+                    d.soak_seconds,
+                    report::thousands(f64::from(d.soak_rate)),
+                    d.soak_connections,
+                    d.retention.as_secs_f64(),
+                    d.prune_every.as_millis(),
+                    d.sample_every.as_millis()
+                )
+            }),
+            (
                 "postgres".to_owned(),
                 format!(
-                    "{} deliveries queued up front (batches of {}) per instances run, \
+                    "{} deliveries queued up front (batches of {}) per instances run with a \
+                     receiver answering at once, {} with one taking {} ms, \
                      {} instance(s), {} round(s), {} workers each; {} claims of {} with {} \
-                     pending and then {} delivered rows",
+                     pending and then {} delivered rows; {} alternating rounds of {} s, {} \
+                     connections, for the outbox in the app's transaction; {} s of load, {} \
+                     connections, for the statement count",
                     report::thousands(self.postgres.deliveries as f64),
                     report::thousands(self.postgres.batch as f64),
+                    report::thousands(self.postgres.slow_deliveries as f64),
+                    self.postgres.receiver_delay.as_millis(),
                     self.postgres
                         .instances
                         .iter()
@@ -260,7 +401,12 @@ impl Settings {
                     self.postgres.claims,
                     self.postgres.claim_limit,
                     report::thousands(self.postgres.pending as f64),
-                    report::thousands(self.postgres.history as f64)
+                    report::thousands(self.postgres.history as f64),
+                    self.postgres.requests.rounds,
+                    self.postgres.requests.seconds,
+                    self.postgres.requests.connections,
+                    self.postgres.statements_seconds,
+                    self.postgres.statements_connections
                 ),
             ),
             (
@@ -279,7 +425,7 @@ impl Settings {
     }
 }
 
-const PARTS: [&str; 9] = [
+const PARTS: [&str; 12] = [
     "requests",
     "instructions",
     "memory",
@@ -287,6 +433,9 @@ const PARTS: [&str; 9] = [
     "assembly",
     "fastapi",
     "deliveries",
+    "isolation",
+    "durable-requests",
+    "disk",
     "postgres",
     "sizes",
 ];
@@ -294,11 +443,19 @@ const PARTS: [&str; 9] = [
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("serve") => match args.get(1).and_then(|name| Variant::parse(name)) {
-            Some(variant) => {
-                app::serve(variant, args.get(2).map(Path::new)).map_err(|e| e.to_string())
-            }
-            None => Err("usage: bench serve ours|plain [DOCUMENT]".to_owned()),
+        Some("serve") => match args.get(1).map(String::as_str) {
+            Some("invoices") => store_app::serve_invoices(&args[2..]),
+            Some("row-only") => store_app::serve_row_only(&args[2..]),
+            name => match name.and_then(Variant::parse) {
+                Some(variant) => {
+                    app::serve(variant, args.get(2).map(Path::new)).map_err(|e| e.to_string())
+                }
+                None => Err("usage: bench serve ours|plain [DOCUMENT]\n       \
+                             bench serve invoices FILE|postgres://… [--loopback] \
+                             [--prune EVERY_MS OLDER_MS]\n       \
+                             bench serve row-only postgres://…"
+                    .to_owned()),
+            },
         },
         Some("receive") => deliveries::receive(&args[1..]).map_err(|e| e.to_string()),
         Some("deliver") => deliveries::deliver(&args[1..]),
@@ -338,6 +495,8 @@ fn parse_options(mut settings: Settings, args: &[String]) -> Result<Run, String>
                     .ok_or("--rounds takes a positive number")?;
                 settings.throughput.rounds = rounds;
                 settings.deliveries.rounds = rounds;
+                settings.durable_requests.throughput.rounds = rounds;
+                settings.postgres.requests.rounds = rounds;
             }
             "--only" => {
                 let list = args.next().ok_or("--only takes a list of parts")?;
@@ -383,7 +542,8 @@ fn run(run: Run) -> Result<(), String> {
     let scratch = project.join("target").join("bench-scratch");
     let pinning = Pinning::detect();
     let machine = Machine::describe(&project);
-    if load::wrk_version().is_none() && (wants("requests") || wants("memory")) {
+    let needs_wrk = ["requests", "memory", "durable-requests", "disk"];
+    if load::wrk_version().is_none() && needs_wrk.iter().any(|part| wants(part)) {
         return Err("`wrk` is not installed (Debian package `wrk`)".to_owned());
     }
     eprintln!("bench: {}; {}", machine.cpu, pinning.describe());
@@ -495,11 +655,52 @@ fn run(run: Run) -> Result<(), String> {
         );
     }
 
+    let mut isolation_results = None;
+    if wants("isolation") {
+        attempt(
+            "isolation",
+            "Isolation: live callbacks beside a destination that never answers",
+            &mut || {
+                isolation_results = Some(isolation::measure(&settings.isolation, &scratch)?);
+                Ok(())
+            },
+        );
+    }
+
+    let mut durable_request_results = None;
+    if wants("durable-requests") {
+        attempt(
+            "durable-requests",
+            "Request path with a durable store: POST with a callback against without",
+            &mut || {
+                durable_request_results = Some(durable_requests::measure(
+                    &settings.durable_requests,
+                    pinning,
+                    &scratch,
+                )?);
+                Ok(())
+            },
+        );
+    }
+
+    let mut disk_results = None;
+    if wants("disk") {
+        attempt(
+            "disk",
+            "Disk: the write-ahead log under load, the database over a soak with retention",
+            &mut || {
+                disk_results = Some(disk::measure(&settings.disk, pinning, &scratch)?);
+                Ok(())
+            },
+        );
+    }
+
     let mut postgres_results = Err("not run (`--only` left it out)".to_owned());
     if wants("postgres") {
         attempt(
             "postgres",
-            "PostgreSQL: dispatcher instances on one database, claim latency",
+            "PostgreSQL: dispatcher instances, claims, the outbox in the app's transaction, \
+             statements",
             &mut || {
                 let url = match &settings.deliveries.database {
                     Ok(url) => url,
@@ -509,7 +710,7 @@ fn run(run: Run) -> Result<(), String> {
                         return Ok(());
                     }
                 };
-                let measured = postgres::measure(&settings.postgres, url);
+                let measured = postgres::measure(&settings.postgres, url, pinning, &scratch);
                 postgres_results = measured.clone().map_err(|e| format!("failed: {e}"));
                 measured.map(drop)
             },
@@ -594,7 +795,11 @@ fn run(run: Run) -> Result<(), String> {
         build,
         assembly: assembly_results,
         deliveries: delivery_results,
+        isolation: isolation_results,
+        durable_requests: durable_request_results,
+        disk: disk_results,
         postgres: postgres_results,
+        plan: settings.plan(),
         noise,
         failures: failures.clone(),
         chart: chart_link,

@@ -3,11 +3,15 @@
 use crate::machine::Machine;
 use crate::measure::assembly::Assembly;
 use crate::measure::build_time::BuildTimes;
-use crate::measure::deliveries::Deliveries;
+use crate::measure::deliveries::{Deliveries, PRODUCERS};
+use crate::measure::disk::{Disk, FLAT_LIMIT, WAL_LIMIT};
+use crate::measure::durable_requests::DurableRequests;
 use crate::measure::instructions::Count;
+use crate::measure::isolation::Isolation;
 use crate::measure::memory::MemoryGrowth;
 use crate::measure::postgres::Postgres;
 use crate::measure::throughput::Throughput;
+use crate::report::thousands;
 use crate::stats;
 
 /// Everything one run measured.
@@ -28,8 +32,13 @@ pub struct Results {
     pub build: Option<BuildTimes>,
     pub assembly: Option<Vec<Assembly>>,
     pub deliveries: Option<Deliveries>,
+    pub isolation: Option<Isolation>,
+    pub durable_requests: Option<DurableRequests>,
+    pub disk: Option<Disk>,
     /// The PostgreSQL part, or why it did not run.
     pub postgres: Result<Postgres, String>,
+    /// The sizes the criteria's rows name, whether or not their parts ran.
+    pub plan: Plan,
     /// Cores kept busy by other processes during each part, on average.
     pub noise: Vec<(String, f64)>,
     /// Parts that failed, with their errors.
@@ -37,9 +46,23 @@ pub struct Results {
     pub chart: String,
 }
 
+/// The sizes the criteria's rows name.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Live callbacks per isolation run.
+    pub isolation: Vec<u64>,
+    /// Connections of the durable request runs.
+    pub connections: u32,
+    pub wal_seconds: u64,
+    pub soak_seconds: u64,
+    pub retention_seconds: u64,
+    /// How long the slow receiver takes per callback, in milliseconds.
+    pub receiver_delay_ms: u64,
+}
+
 /// A target and whether the run met it.
 pub struct Verdict {
-    pub name: &'static str,
+    pub name: String,
     pub target: &'static str,
     pub measured: String,
     pub met: Option<bool>,
@@ -55,6 +78,16 @@ pub const DELIVERY_TARGET: f64 = 0.5;
 /// Deliveries per second with 3 dispatcher instances on one PostgreSQL
 /// database over 1 instance's, at least.
 pub const INSTANCES_TARGET: f64 = 2.5;
+/// A `POST` queuing its callback over the same `POST` without one (SQLite),
+/// or over the same `POST` inserting the row only (PostgreSQL), at least.
+pub const QUEUEING_REQUEST_TARGET: f64 = 0.5;
+/// The p99 of `Outbox::enqueue` with 64 producers, at most, in
+/// milliseconds.
+pub const ENQUEUE_P99_TARGET_MS: f64 = 5.0;
+/// PostgreSQL CPU time per delivery with 3 instances over 1, at most.
+pub const POSTGRES_CPU_TARGET: f64 = 1.1;
+/// Statements outside the app's transactions per delivery, at most.
+pub const STATEMENTS_TARGET: f64 = 0.1;
 
 impl Results {
     pub fn request_ratio(&self) -> Option<f64> {
@@ -108,14 +141,10 @@ impl Results {
             .map(Deliveries::ratio)
     }
 
-    /// Durable on PostgreSQL / bare, the median of the rounds.
-    pub fn postgres_delivery_ratio(&self) -> Option<f64> {
-        self.deliveries.as_ref()?.ratio_of("durable-pg")
-    }
-
-    /// 3 instances / 1 instance, in deliveries per second.
+    /// 3 instances / 1 instance, in deliveries per second, with the slow
+    /// receiver.
     pub fn instances_ratio(&self) -> Option<f64> {
-        self.postgres.as_ref().ok()?.scaling()
+        self.postgres.as_ref().ok()?.slow_scaling()
     }
 
     pub fn memory_ratio(&self, server: &str) -> Option<f64> {
@@ -126,6 +155,25 @@ impl Results {
     }
 
     pub fn verdicts(&self) -> Vec<Verdict> {
+        let mut verdicts = self.framework_verdicts();
+        verdicts.extend(self.delivery_verdicts());
+        let ratio = |value: Option<f64>, ok: fn(f64) -> bool| {
+            (
+                value.map_or_else(|| "not measured".to_owned(), |v| format!("{v:.3}")),
+                value.map(ok),
+            )
+        };
+        let (measured, met) = ratio(self.memory_ratio("ours"), |v| v <= MEMORY_TARGET);
+        verdicts.push(Verdict {
+            name: "Peak RSS after many requests / after few (ours)".to_owned(),
+            target: "flat (≤ 1.10)",
+            measured,
+            met,
+        });
+        verdicts
+    }
+
+    fn framework_verdicts(&self) -> Vec<Verdict> {
         let mut verdicts = Vec::new();
         let ratio = |value: Option<f64>, ok: fn(f64) -> bool| {
             (
@@ -135,42 +183,42 @@ impl Results {
         };
         let (measured, met) = ratio(self.request_ratio(), |v| v >= REQUEST_TARGET);
         verdicts.push(Verdict {
-            name: "Request throughput, ours / plain actix-web",
+            name: "Request throughput, ours / plain actix-web".to_owned(),
             target: "≥ 0.97",
             measured,
             met,
         });
         let (measured, met) = ratio(self.request_cpu_ratio(), |v| v >= REQUEST_TARGET);
         verdicts.push(Verdict {
-            name: "Requests per server CPU-second, ours / plain actix-web",
+            name: "Requests per server CPU-second, ours / plain actix-web".to_owned(),
             target: "≥ 0.97",
             measured,
             met,
         });
         let (measured, met) = ratio(self.instruction_ratio("POST"), |v| v >= REQUEST_TARGET);
         verdicts.push(Verdict {
-            name: "Instructions per request, plain / ours (callgrind)",
+            name: "Instructions per request, plain / ours (callgrind)".to_owned(),
             target: "≥ 0.97",
             measured,
             met,
         });
         let (measured, met) = ratio(self.docs_ratio(), |v| v >= DOCS_TARGET);
         verdicts.push(Verdict {
-            name: "`/openapi.json` throughput, ours / static bytes",
+            name: "`/openapi.json` throughput, ours / static bytes".to_owned(),
             target: "≥ 0.9",
             measured,
             met,
         });
         let (measured, met) = ratio(self.docs_cpu_ratio(), |v| v >= DOCS_TARGET);
         verdicts.push(Verdict {
-            name: "`/openapi.json` per server CPU-second, ours / static bytes",
+            name: "`/openapi.json` per server CPU-second, ours / static bytes".to_owned(),
             target: "≥ 0.9",
             measured,
             met,
         });
         let (measured, met) = ratio(self.instruction_ratio("GET"), |v| v >= DOCS_TARGET);
         verdicts.push(Verdict {
-            name: "`/openapi.json` instructions per request, static bytes / ours",
+            name: "`/openapi.json` instructions per request, static bytes / ours".to_owned(),
             target: "≥ 0.9",
             measured,
             met,
@@ -178,7 +226,7 @@ impl Results {
         let build = self.build.as_ref();
         let (measured, met) = ratio(build.map(BuildTimes::clean_ratio), |v| v <= BUILD_TARGET);
         verdicts.push(Verdict {
-            name: "Clean build of the crate, ours / plain",
+            name: "Clean build of the crate, ours / plain".to_owned(),
             target: "≤ 1.2",
             measured,
             met,
@@ -187,21 +235,21 @@ impl Results {
             v <= BUILD_TARGET
         });
         verdicts.push(Verdict {
-            name: "Incremental rebuild, ours / plain",
+            name: "Incremental rebuild, ours / plain".to_owned(),
             target: "≤ 1.2",
             measured,
             met,
         });
         let (measured, met) = ratio(build.map(BuildTimes::clean_vs_utoipa), |v| v < 1.0);
         verdicts.push(Verdict {
-            name: "Clean build of the crate, ours / utoipa 5",
+            name: "Clean build of the crate, ours / utoipa 5".to_owned(),
             target: "< 1",
             measured,
             met,
         });
         let (measured, met) = ratio(build.map(BuildTimes::incremental_vs_utoipa), |v| v < 1.0);
         verdicts.push(Verdict {
-            name: "Incremental rebuild, ours / utoipa 5",
+            name: "Incremental rebuild, ours / utoipa 5".to_owned(),
             target: "< 1",
             measured,
             met,
@@ -211,7 +259,7 @@ impl Results {
             .as_ref()
             .and_then(|sizes| sizes.iter().max_by_key(|a| a.operations));
         verdicts.push(Verdict {
-            name: "`Api::build()` of the largest API",
+            name: "`Api::build()` of the largest API".to_owned(),
             target: "< 1 s",
             measured: largest.map_or_else(
                 || "not measured".to_owned(),
@@ -223,36 +271,168 @@ impl Results {
         // every size measured.
         let slope = self.assembly_slope();
         verdicts.push(Verdict {
-            name: "Growth of `Api::build()` time over all sizes (log-log slope)",
+            name: "Growth of `Api::build()` time over all sizes (log-log slope)".to_owned(),
             target: "linear (≈ 1)",
             measured: slope.map_or_else(|| "not measured".to_owned(), |s| format!("{s:.2}")),
             met: slope.map(|s| s <= 1.15),
         });
-        let (measured, met) = ratio(self.delivery_ratio(), |v| v >= DELIVERY_TARGET);
+        verdicts
+    }
+
+    /// The delivery criteria, in the order of issue 15.
+    fn delivery_verdicts(&self) -> Vec<Verdict> {
+        let mut verdicts = Vec::new();
+        let not_measured = || ("not measured".to_owned(), None);
+        let ratio = |value: Option<f64>, ok: &dyn Fn(f64) -> bool| match value {
+            Some(v) => (format!("{v:.3}"), Some(ok(v))),
+            None => not_measured(),
+        };
+        let plan = &self.plan;
+        for &live in &plan.isolation {
+            let run = self
+                .isolation
+                .as_ref()
+                .and_then(|i| i.runs.iter().find(|r| r.live == live));
+            let (measured, met) = match (run, &self.isolation) {
+                (Some(run), Some(isolation)) => (
+                    match run.after_last_post {
+                        Some(s) => format!("{:.2} s", s.max(0.0)),
+                        None => format!(
+                            "{} of {} in {} s",
+                            run.received,
+                            run.live,
+                            isolation.wait.as_secs()
+                        ),
+                    },
+                    Some(run.met(isolation.deadline)),
+                ),
+                _ => not_measured(),
+            };
+            verdicts.push(Verdict {
+                name: format!(
+                    "Isolation: all {} live callbacks, queued beside {} to a server that never \
+                     answers, arrived after the last `POST` within",
+                    thousands(live as f64),
+                    thousands(live as f64)
+                ),
+                target: "≤ 5 s",
+                measured,
+                met,
+            });
+        }
+        let (measured, met) = ratio(
+            self.durable_requests
+                .as_ref()
+                .and_then(|d| d.refused.ratio()),
+            &|v| v >= QUEUEING_REQUEST_TARGET,
+        );
         verdicts.push(Verdict {
-            name: "Delivery throughput, durable SQLite outbox / bare HTTP client",
+            name: format!(
+                "`POST /invoices/` with a callback / without (SQLite, synchronous FULL, callback \
+                 refused by the guard, {} connections)",
+                plan.connections
+            ),
             target: "≥ 0.5",
             measured,
             met,
         });
-        let (measured, met) = ratio(self.postgres_delivery_ratio(), |v| v >= DELIVERY_TARGET);
+        let (measured, met) = ratio(self.delivery_ratio(), &|v| v >= DELIVERY_TARGET);
         verdicts.push(Verdict {
-            name: "Delivery throughput, durable PostgreSQL outbox / bare HTTP client",
+            name: format!(
+                "Delivery throughput, durable SQLite outbox with {PRODUCERS} concurrent \
+                 producers / bare HTTP client"
+            ),
             target: "≥ 0.5",
             measured,
             met,
         });
-        let (measured, met) = ratio(self.instances_ratio(), |v| v >= INSTANCES_TARGET);
+        let p99 = self
+            .deliveries
+            .as_ref()
+            .map(|d| d.concurrent.p99_us / 1000.0);
         verdicts.push(Verdict {
-            name: "Deliveries per second, 3 dispatcher instances / 1 (one PostgreSQL)",
+            name: format!(
+                "`Outbox::enqueue` p99, {PRODUCERS} concurrent producers, dispatcher sending \
+                 (SQLite)"
+            ),
+            target: "≤ 5 ms",
+            measured: p99.map_or_else(|| "not measured".to_owned(), |ms| format!("{ms:.2} ms")),
+            met: p99.map(|ms| ms <= ENQUEUE_P99_TARGET_MS),
+        });
+        let wal = self.disk.as_ref().map(|d| d.wal.max_under_load);
+        verdicts.push(Verdict {
+            name: format!(
+                "SQLite write-ahead log, largest during {} s of sustained load",
+                plan.wal_seconds
+            ),
+            target: "≤ 64 MiB",
+            measured: wal.map_or_else(
+                || "not measured".to_owned(),
+                |b| format!("{:.1} MiB", b as f64 / (1024.0 * 1024.0)),
+            ),
+            met: wal.map(|b| b <= WAL_LIMIT),
+        });
+        let (measured, met) = ratio(self.disk.as_ref().map(|d| d.soak.growth()), &|v| {
+            v <= FLAT_LIMIT
+        });
+        verdicts.push(Verdict {
+            name: format!(
+                "SQLite database file over a {}-second soak with {} s retention: largest in \
+                 the second half / size at the middle",
+                plan.soak_seconds, plan.retention_seconds
+            ),
+            target: "flat (≤ 1.05)",
+            measured,
+            met,
+        });
+        let postgres = self.postgres.as_ref().ok();
+        let (measured, met) = ratio(self.instances_ratio(), &|v| v >= INSTANCES_TARGET);
+        verdicts.push(Verdict {
+            name: format!(
+                "Deliveries per second, 3 dispatcher instances / 1 on one PostgreSQL, receiver \
+                 taking {} ms per callback",
+                plan.receiver_delay_ms
+            ),
             target: "≥ 2.5",
             measured,
             met,
         });
-        let (measured, met) = ratio(self.memory_ratio("ours"), |v| v <= MEMORY_TARGET);
+        let (measured, met) = ratio(postgres.and_then(Postgres::cpu_scaling), &|v| {
+            v <= POSTGRES_CPU_TARGET
+        });
         verdicts.push(Verdict {
-            name: "Peak RSS after many requests / after few (ours)",
-            target: "flat (≤ 1.10)",
+            name: format!(
+                "PostgreSQL CPU-seconds per 1,000 deliveries, 3 instances / 1 (receiver taking \
+                 {} ms)",
+                plan.receiver_delay_ms
+            ),
+            target: "≤ 1.1",
+            measured,
+            met,
+        });
+        let (measured, met) = match postgres.map(|p| &p.statements) {
+            Some(Ok(statements)) => ratio(statements.per_delivery(), &|v| v <= STATEMENTS_TARGET),
+            Some(Err(reason)) => (format!("skipped: {reason}"), None),
+            None => not_measured(),
+        };
+        verdicts.push(Verdict {
+            name: "PostgreSQL statements per delivery outside the app's transaction".to_owned(),
+            target: "≤ 0.1",
+            measured,
+            met,
+        });
+        let (measured, met) = match postgres.map(|p| &p.requests) {
+            Some(Ok(requests)) => ratio(requests.ratio(), &|v| v >= QUEUEING_REQUEST_TARGET),
+            Some(Err(reason)) => (format!("skipped: {reason}"), None),
+            None => not_measured(),
+        };
+        verdicts.push(Verdict {
+            name: format!(
+                "`POST /invoices/` with its callback in the app's transaction / the same \
+                   `POST` inserting the row only (PostgreSQL, {} connections)",
+                plan.connections
+            ),
+            target: "≥ 0.5",
             measured,
             met,
         });

@@ -5,25 +5,26 @@
 //! Three processes, all this binary:
 //! - the receiver (`bench receive`), pinned to the server's core: actix-web
 //!   with one worker on 127.0.0.1, which verifies each `POST`'s Standard
-//!   Webhooks signature, counts it and answers `200 {"ok":true}`;
+//!   Webhooks signature, counts it and answers `200 {"ok":true}` (after a
+//!   delay with `--delay-ms`, for the PostgreSQL instances);
 //! - a sender per run (`bench deliver MODE …`), pinned to the load
 //!   generator's core, which prints what it measured as one JSON line:
 //!   - `bare`: a reqwest client configured as `Sender` configures its own
 //!     (no proxy, no redirects, the same timeouts), `concurrency` requests
 //!     in flight, each signed with `Signer::headers` under a fresh
 //!     `webhook-id`; timed until all are answered;
-//!   - `durable`: a fresh `SqliteStore` file, an `Outbox` and a
-//!     `Dispatcher` with `concurrency` workers (loopback allowed); a
-//!     producer queues the deliveries one `Outbox::enqueue` call each while
-//!     the dispatcher runs; timed from the first enqueue until the receiver
-//!     has them all, then the store must show them all delivered. The
-//!     duration of every enqueue call is kept: the latency of queueing with
-//!     the dispatcher busy;
+//!   - `concurrent` (the criterion): a fresh `SqliteStore` file, an
+//!     `Outbox` and a `Dispatcher` with its defaults (at most
+//!     `concurrency` requests in flight to the one destination, loopback
+//!     allowed); [`PRODUCERS`] producer tasks each queue their share one
+//!     `Outbox::enqueue` call at a time, as concurrent request handlers
+//!     would, while the dispatcher runs; timed from the first enqueue until
+//!     the receiver has them all, then the run's ledger: every delivery
+//!     queued is in the store, delivered. The duration of every enqueue
+//!     call is kept: the latency of queueing with the dispatcher busy;
+//!   - `durable`: the same with one producer, back to back;
 //!   - `latency`: a fresh `SqliteStore` and no dispatcher; the duration of
 //!     single enqueue calls;
-//!   - `concurrent`: as `durable`, with 16 producer tasks each queueing its
-//!     share one `Outbox::enqueue` call at a time, as concurrent request
-//!     handlers would;
 //!   - `durable-pg`, `concurrent-pg`, `latency-pg`: the same on a
 //!     `PostgresStore` in a fresh schema, when a database is configured
 //!     (see [`crate::measure::postgres`]).
@@ -43,7 +44,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use callback_runtime::delivery::delivery::new_webhook_id;
-use callback_runtime::delivery::dispatcher::{Dispatcher, Outbox};
+use callback_runtime::delivery::dispatcher::{DestinationPolicy, Dispatcher, Outbox};
 use callback_runtime::delivery::guard::Guard;
 use callback_runtime::delivery::sender::{Sender, SenderConfig};
 use callback_runtime::delivery::signing::{generate_secret, Signer, Verifier};
@@ -52,6 +53,7 @@ use callback_runtime::delivery::{NewDelivery, Status};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
+use crate::ledger::Ledger;
 use crate::machine::CpuSample;
 use crate::measure::postgres::Schema;
 use crate::server::{pinned_command, Pinning, Server};
@@ -61,12 +63,18 @@ use crate::stats;
 pub(crate) const SECRET_ENV: &str = "BENCH_DELIVERY_SECRET";
 
 /// Producer tasks of the `concurrent` modes.
-pub const PRODUCERS: usize = 16;
+pub const PRODUCERS: usize = 64;
+
+/// The mode of the criterion: SQLite, [`PRODUCERS`] concurrent producers.
+pub const CRITERION_MODE: &str = "concurrent";
 
 /// The modes of a round, SQLite's first; the PostgreSQL ones run when a
 /// database is configured.
 const SQLITE_MODES: [&str; 3] = ["bare", "durable", "concurrent"];
 const POSTGRES_MODES: [&str; 2] = ["durable-pg", "concurrent-pg"];
+
+/// How long a durable run may take at most before it fails.
+const RUN_LIMIT: Duration = Duration::from_secs(900);
 
 /// Enqueue calls made before the latency samples, not counted.
 pub const LATENCY_WARMUP: usize = 100;
@@ -108,6 +116,9 @@ pub struct Run {
     pub delivered: u64,
     /// Durations of the enqueue calls, in nanoseconds (durable, latency).
     pub enqueue_ns: Vec<u64>,
+    /// Where the queued deliveries were at the end (durable).
+    #[serde(default)]
+    pub ledger: Option<Ledger>,
 }
 
 impl Run {
@@ -131,9 +142,9 @@ pub struct Round {
 }
 
 impl Round {
-    /// Durable / bare, in deliveries per second.
+    /// The criterion's mode / bare, in deliveries per second.
     pub fn ratio(&self) -> f64 {
-        self.durable.per_second() / self.bare.per_second()
+        self.ratio_of(CRITERION_MODE).unwrap_or(f64::NAN)
     }
 
     /// The run of `mode`, if the round had it.
@@ -185,6 +196,9 @@ pub struct Deliveries {
     /// Enqueue latency during the durable runs (producer back to back,
     /// dispatcher sending).
     pub busy: Latency,
+    /// Enqueue latency during the concurrent runs ([`PRODUCERS`]
+    /// producers, dispatcher sending): the criterion's.
+    pub concurrent: Latency,
     /// The other rows of enqueue latency: store, while what, latency.
     pub latencies: Vec<(&'static str, &'static str, Latency)>,
     /// Why the PostgreSQL modes did not run, if they did not.
@@ -196,7 +210,7 @@ pub struct Deliveries {
 }
 
 impl Deliveries {
-    /// The median over the rounds of durable / bare.
+    /// The median over the rounds of the criterion's mode / bare.
     pub fn ratio(&self) -> f64 {
         stats::median(&self.ratios())
     }
@@ -209,8 +223,12 @@ impl Deliveries {
         self.rounds.iter().map(|r| r.bare.per_second()).collect()
     }
 
-    pub fn durable_per_second(&self) -> Vec<f64> {
-        self.rounds.iter().map(|r| r.durable.per_second()).collect()
+    /// The ledgers of `mode`'s runs, summed, if it kept any.
+    pub fn ledger_of(&self, mode: &str) -> Option<Ledger> {
+        self.rounds
+            .iter()
+            .filter_map(|r| r.run(mode)?.ledger)
+            .reduce(|a, b| a.plus(&b))
     }
 
     /// The median over the rounds of `mode` / bare, if the rounds had it.
@@ -358,15 +376,18 @@ pub fn measure(
         Latency::of(ns)
     };
     let busy = busy_of("durable").ok_or("no enqueue samples from the durable runs")?;
+    let concurrent =
+        busy_of(CRITERION_MODE).ok_or("no enqueue samples from the concurrent runs")?;
     eprintln!(
         "    enqueue latency: idle p50 {:.0} µs, p99 {:.0} µs, p99.9 {:.0} µs; \
          dispatcher running p50 {:.0} µs, p99 {:.0} µs, p99.9 {:.0} µs",
         idle.p50_us, idle.p99_us, idle.p999_us, busy.p50_us, busy.p99_us, busy.p999_us
     );
+    eprintln!(
+        "    enqueue latency, {PRODUCERS} producers: p50 {:.0} µs, p99 {:.0} µs, p99.9 {:.0} µs",
+        concurrent.p50_us, concurrent.p99_us, concurrent.p999_us
+    );
     let mut latencies = Vec::new();
-    if let Some(l) = busy_of("concurrent") {
-        latencies.push(("SQLite", CONCURRENT_WHILE, l));
-    }
     if postgres_skipped.is_none() {
         let latency = run_sender("latency-pg", &receiver, settings, pinning, &dir, &secret)?;
         let idle = Latency::of(&latency.enqueue_ns).ok_or("no latency samples")?;
@@ -391,6 +412,7 @@ pub fn measure(
         rounds,
         idle,
         busy,
+        concurrent,
         latencies,
         postgres_skipped,
         discarded,
@@ -400,7 +422,7 @@ pub fn measure(
 
 pub const IDLE_WHILE: &str = "no dispatcher running";
 pub const BUSY_WHILE: &str = "dispatcher sending, one producer (durable runs)";
-pub const CONCURRENT_WHILE: &str = "dispatcher sending, 16 producers (concurrent runs)";
+pub const CONCURRENT_WHILE: &str = "dispatcher sending, 64 producers (concurrent runs)";
 
 /// Runs one sender child and checks what it reports.
 fn run_sender(
@@ -463,6 +485,9 @@ fn run_sender(
             run.received
         ));
     }
+    if let Some(ledger) = &run.ledger {
+        ledger.check(mode)?;
+    }
     if mode != "bare" && !latency && run.delivered != count {
         return Err(format!(
             "{mode}: the store shows {} of {count} deliveries delivered",
@@ -484,6 +509,34 @@ struct Counts {
     /// `received` counts distinct ids and `duplicates` the others).
     ids: Option<std::sync::Mutex<std::collections::HashSet<String>>>,
     duplicates: AtomicU64,
+    /// How long each callback takes before it is answered.
+    delay: Duration,
+}
+
+/// The receiver's command line: `[ids] [--delay-ms N]`.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct ReceiverOptions {
+    ids: bool,
+    delay: Duration,
+}
+
+impl ReceiverOptions {
+    fn parse(args: &[String]) -> Result<ReceiverOptions, String> {
+        const USAGE: &str = "usage: bench receive [ids] [--delay-ms N]";
+        let mut options = ReceiverOptions::default();
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            match arg.as_str() {
+                "ids" => options.ids = true,
+                "--delay-ms" => {
+                    let millis = args.next().and_then(|n| n.parse().ok()).ok_or(USAGE)?;
+                    options.delay = Duration::from_millis(millis);
+                }
+                _ => return Err(USAGE.to_owned()),
+            }
+        }
+        Ok(options)
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -495,12 +548,14 @@ pub(crate) struct Seen {
 }
 
 /// Runs the receiver on an ephemeral port of 127.0.0.1 with one worker and
-/// prints `listening ADDR`. Runs until killed. With `ids` as its argument
-/// it keeps every `webhook-id`, counts distinct ones as received and the
-/// others as duplicates.
+/// prints `listening ADDR`. Runs until killed. With `ids` it keeps every
+/// `webhook-id`, counts distinct ones as received and the others as
+/// duplicates; with `--delay-ms N` it waits N ms (a timer, no thread held)
+/// before counting and answering each callback.
 pub fn receive(args: &[String]) -> std::io::Result<()> {
     use std::io::Write;
 
+    let options = ReceiverOptions::parse(args).map_err(std::io::Error::other)?;
     let secret = std::env::var(SECRET_ENV)
         .map_err(|_| std::io::Error::other(format!("{SECRET_ENV} is not set")))?;
     let verifier = Verifier::new([secret]).map_err(std::io::Error::other)?;
@@ -510,8 +565,9 @@ pub fn receive(args: &[String]) -> std::io::Result<()> {
         received: watch::Sender::new(0),
         unverified: AtomicU64::new(0),
         verifier,
-        ids: (args.first().map(String::as_str) == Some("ids")).then(Default::default),
+        ids: options.ids.then(Default::default),
         duplicates: AtomicU64::new(0),
+        delay: options.delay,
     });
     actix_web::rt::System::new().block_on(async move {
         let server = HttpServer::new(move || {
@@ -544,6 +600,10 @@ async fn delivery(
         .is_err()
     {
         counts.unverified.fetch_add(1, Ordering::Relaxed);
+    }
+    if !counts.delay.is_zero() {
+        // The receiver's own work, waiting on I/O: it holds no thread.
+        actix_web::rt::time::sleep(counts.delay).await;
     }
     if let Some(ids) = &counts.ids {
         let id = header("webhook-id").unwrap_or_default().to_owned();
@@ -583,7 +643,7 @@ pub fn deliver(args: &[String]) -> Result<(), String> {
                          ADDR COUNT CONCURRENCY DB\n       \
                          bench deliver pg-instance URL WORKERS";
     if args.first().map(String::as_str) == Some("pg-instance") {
-        return crate::measure::postgres::instance(&args[1..]);
+        return crate::measure::postgres::instances::instance(&args[1..]);
     }
     let [mode, addr, count, concurrency, db] = args else {
         return Err(USAGE.to_owned());
@@ -746,6 +806,7 @@ impl Senders {
             unverified: after.unverified - before.unverified,
             delivered: 0,
             enqueue_ns: Vec::new(),
+            ledger: None,
         })
     }
 
@@ -758,8 +819,13 @@ impl Senders {
             SenderConfig::default(),
         )
         .map_err(|e| e.to_string())?;
+        // The dispatcher's defaults (64 workers), with as many requests in
+        // flight to the one destination as the bare loop has.
         let dispatcher = Dispatcher::new(outbox.clone(), sender)
-            .workers(self.concurrency)
+            .destinations(DestinationPolicy {
+                max_in_flight: self.concurrency,
+                ..DestinationPolicy::default()
+            })
             .spawn();
         let before = self.seen(0).await?;
         let callback_url = self.callback_url();
@@ -815,16 +881,29 @@ impl Senders {
             }
         }
         let queued_seconds = started.elapsed().as_secs_f64();
-        let (done, answer) = received
-            .await
-            .map_err(|e| format!("waiting for the receiver: {e}"))?;
+        let (done, answer) = match tokio::time::timeout(RUN_LIMIT, received).await {
+            Ok(joined) => joined.map_err(|e| format!("waiting for the receiver: {e}"))?,
+            Err(_) => {
+                let seen = self.seen(0).await?;
+                return Err(format!(
+                    "the receiver had {} of {} deliveries after {} s",
+                    seen.received - before.received,
+                    self.count,
+                    RUN_LIMIT.as_secs()
+                ));
+            }
+        };
         let seconds = done.duration_since(started).as_secs_f64();
         let after = read_seen(answer).await?;
         dispatcher.shutdown().await;
-        let delivered = count(outbox.store().as_ref(), Status::Delivered).await?;
-        let pending = count(outbox.store().as_ref(), Status::Pending).await?;
+        // Every enqueue call returned: each of them is accepted.
+        let mut ledger = Ledger::of(self.count);
+        for status in Status::ALL {
+            ledger.add(status, count(outbox.store().as_ref(), status).await?);
+        }
+        let (delivered, pending) = (ledger.delivered, ledger.pending);
         if pending > 0 {
-            return Err(format!("{pending} deliveries are still pending"));
+            return Err(format!("{pending} deliveries are still pending ({ledger})"));
         }
         Ok(Run {
             mode: "durable".to_owned(),
@@ -835,6 +914,7 @@ impl Senders {
             unverified: after.unverified - before.unverified,
             delivered,
             enqueue_ns,
+            ledger: Some(ledger),
         })
     }
 
@@ -866,6 +946,7 @@ impl Senders {
             unverified: 0,
             delivered: 0,
             enqueue_ns,
+            ledger: None,
         })
     }
 }
@@ -875,6 +956,31 @@ pub(crate) async fn read_seen(answer: reqwest::Result<reqwest::Response>) -> Res
     let failed = |e: reqwest::Error| format!("asking the receiver: {e}");
     let body = answer.map_err(failed)?.bytes().await.map_err(failed)?;
     serde_json::from_slice(&body).map_err(|e| format!("the receiver answered {body:?}: {e}"))
+}
+
+/// What the receiver at `addr` has seen once it has counted `target`
+/// requests (0: at once), waiting up to `timeout`.
+pub(crate) fn receiver_seen(
+    addr: SocketAddr,
+    target: u64,
+    timeout: Duration,
+) -> Result<Seen, String> {
+    let answer = crate::http::send_waiting(
+        addr,
+        &crate::http::Request {
+            method: "GET",
+            target: format!("/__bench/wait/{target}"),
+            json_body: None,
+        },
+        timeout,
+    )?;
+    serde_json::from_slice(&answer.body).map_err(|e| {
+        format!(
+            "the receiver answered {} {:?}: {e}",
+            answer.status,
+            String::from_utf8_lossy(&answer.body)
+        )
+    })
 }
 
 /// How many deliveries of `store` are in state `status`, a page at a time.

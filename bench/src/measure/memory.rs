@@ -88,11 +88,13 @@ fn load_until(
             ));
         }
         let load = Load {
-            request: request.clone(),
-            connections: settings.connections,
-            duration: settings.step,
             stop_after: Some(count - served),
-            core: pinning.load,
+            ..Load::timed(
+                request.clone(),
+                settings.connections,
+                settings.step,
+                pinning.load,
+            )
         };
         served += load::run(server.addr, &load, scripts)?.requests;
     }

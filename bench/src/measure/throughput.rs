@@ -4,6 +4,7 @@
 //! of them alike.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -26,7 +27,7 @@ pub struct Sample {
     pub others_cores: f64,
 }
 
-/// One endpoint's runs, per server and round.
+/// One endpoint's runs, per server (or subject) and round.
 #[derive(Debug, Clone, Serialize)]
 pub struct Throughput {
     pub endpoint: String,
@@ -34,6 +35,9 @@ pub struct Throughput {
     pub servers: Vec<String>,
     /// `samples[server][round]`, accepted rounds only.
     pub samples: Vec<Vec<Sample>>,
+    /// Requests answered in every run of each subject, warm-ups and rounds
+    /// run again included: what the load generator saw of the server.
+    pub answered: Vec<u64>,
     /// Rounds run again because other processes were busy during them.
     pub discarded: usize,
     /// Accepted rounds during which other processes were busy all the same
@@ -99,6 +103,7 @@ impl Throughput {
     }
 }
 
+#[derive(Debug, Clone)]
 pub struct Settings {
     pub rounds: usize,
     pub seconds: u64,
@@ -109,6 +114,32 @@ pub struct Settings {
     pub noise_limit: f64,
 }
 
+/// One thing the rounds load: a server and the request it is loaded with.
+pub struct Subject<'a> {
+    /// The name the samples go under (a server's, or what the request
+    /// does).
+    pub name: String,
+    pub server: &'a Server,
+    pub request: Request,
+    /// Give every request an invoice id of its own (`{id}` in the body),
+    /// for servers that refuse a duplicate.
+    pub fresh_ids: bool,
+}
+
+/// What the rounds watch besides the subjects.
+#[derive(Default)]
+pub struct Watch<'a> {
+    /// Processes whose CPU time is part of the work (a receiver): not
+    /// counted as other processes'.
+    pub helpers: Vec<u32>,
+    /// Whether the local PostgreSQL server's CPU time is part of the work.
+    pub postgres: bool,
+    /// Called before every run, warm-ups included (e.g. to wait until a
+    /// server's dispatcher has nothing left to do).
+    pub before_run: Option<&'a mut dyn FnMut() -> Result<(), String>>,
+}
+
+/// Loads each server with `request`, in alternating rounds.
 pub fn measure(
     servers: &[&Server],
     request: &Request,
@@ -116,32 +147,95 @@ pub fn measure(
     pinning: Pinning,
     scripts: &Path,
 ) -> Result<Throughput, String> {
-    let load = |seconds: u64| Load {
-        request: request.clone(),
-        connections: settings.connections,
-        duration: Duration::from_secs(seconds),
-        stop_after: None,
-        core: pinning.load,
+    let subjects: Vec<Subject> = servers
+        .iter()
+        .map(|server| Subject {
+            name: server.name.clone(),
+            server,
+            request: request.clone(),
+            fresh_ids: false,
+        })
+        .collect();
+    measure_subjects(
+        &format!("{} {}", request.method, request.target),
+        &subjects,
+        settings,
+        pinning,
+        scripts,
+        Watch::default(),
+    )
+}
+
+/// Runs of fresh-id loads so far, so that no two share a prefix.
+static FRESH_RUNS: AtomicU64 = AtomicU64::new(0);
+
+/// Loads each subject in alternating rounds; `endpoint` names what they
+/// have in common, for the report.
+pub fn measure_subjects(
+    endpoint: &str,
+    subjects: &[Subject],
+    settings: &Settings,
+    pinning: Pinning,
+    scripts: &Path,
+    mut watch: Watch,
+) -> Result<Throughput, String> {
+    let mut answered = vec![0_u64; subjects.len()];
+    let mut run = |index: usize, seconds: u64, watch: &mut Watch| -> Result<Run, String> {
+        if let Some(before) = watch.before_run.as_mut() {
+            before()?;
+        }
+        let subject = &subjects[index];
+        let ids = subject.fresh_ids.then(|| {
+            format!(
+                "b{}r{}",
+                std::process::id(),
+                FRESH_RUNS.fetch_add(1, Ordering::Relaxed)
+            )
+        });
+        let load = Load {
+            ids,
+            ..Load::timed(
+                subject.request.clone(),
+                settings.connections,
+                Duration::from_secs(seconds),
+                pinning.load,
+            )
+        };
+        let result = load::run(subject.server.addr, &load, scripts)?;
+        answered[index] += result.requests;
+        Ok(result)
     };
-    for server in servers {
-        load::run(server.addr, &load(settings.warmup_seconds), scripts)?;
+    for index in 0..subjects.len() {
+        run(index, settings.warmup_seconds, &mut watch)?;
     }
-    let pids: Vec<u32> = servers.iter().map(|server| server.pid()).collect();
-    let mut samples = vec![Vec::with_capacity(settings.rounds); servers.len()];
+    let mut pids: Vec<u32> = subjects.iter().map(|s| s.server.pid()).collect();
+    pids.sort_unstable();
+    pids.dedup();
+    pids.extend(&watch.helpers);
+    let postgres = watch.postgres;
+    let sample = |pids: &[u32]| {
+        if postgres {
+            CpuSample::with_postgres(pids)
+        } else {
+            CpuSample::with_live(pids)
+        }
+    };
+    let mut samples = vec![Vec::with_capacity(settings.rounds); subjects.len()];
     let (mut accepted, mut discarded, mut noisy) = (0, 0, 0);
     let budget = settings.rounds * 3;
     for attempt in 0..budget {
         if accepted == settings.rounds {
             break;
         }
-        let mut round = Vec::with_capacity(servers.len());
-        for step in 0..servers.len() {
-            let index = (attempt + step) % servers.len();
-            let before = CpuSample::with_live(&pids);
-            let sched_before = servers[index].schedstat().unwrap_or_default();
-            let run = load::run(servers[index].addr, &load(settings.seconds), scripts)?;
-            let sched_after = servers[index].schedstat().unwrap_or_default();
-            let after = CpuSample::with_live(&pids);
+        let mut round = Vec::with_capacity(subjects.len());
+        for step in 0..subjects.len() {
+            let index = (attempt + step) % subjects.len();
+            let server = subjects[index].server;
+            let before = sample(&pids);
+            let sched_before = server.schedstat().unwrap_or_default();
+            let result = run(index, settings.seconds, &mut watch)?;
+            let sched_after = server.schedstat().unwrap_or_default();
+            let after = sample(&pids);
             let others_cores = match (&before, &after) {
                 (Some(before), Some(after)) => after.others_since(before),
                 _ => 0.0,
@@ -149,7 +243,7 @@ pub fn measure(
             round.push((
                 index,
                 Sample {
-                    run,
+                    run: result,
                     server_cpu_ns: sched_after.on_cpu_ns.saturating_sub(sched_before.on_cpu_ns),
                     server_waiting_ns: sched_after
                         .waiting_ns
@@ -169,7 +263,7 @@ pub fn measure(
             .map(|(index, sample)| {
                 format!(
                     "{} {:.0}",
-                    servers[*index].name,
+                    subjects[*index].name,
                     sample.run.requests_per_second()
                 )
             })
@@ -195,9 +289,10 @@ pub fn measure(
         }
     }
     Ok(Throughput {
-        endpoint: format!("{} {}", request.method, request.target),
-        servers: servers.iter().map(|server| server.name.clone()).collect(),
+        endpoint: endpoint.to_owned(),
+        servers: subjects.iter().map(|s| s.name.clone()).collect(),
         samples,
+        answered,
         discarded,
         noisy,
     })

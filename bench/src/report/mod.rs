@@ -4,14 +4,14 @@
 
 use std::fmt::Write as _;
 
+mod delivery;
+
 use crate::measure::binary_size::Sizes;
 use crate::measure::build_time::BuildTimes;
-use crate::measure::deliveries::{Deliveries, Latency, BUSY_WHILE, IDLE_WHILE};
 use crate::measure::instructions::Count;
 use crate::measure::memory::MemoryGrowth;
-use crate::measure::postgres::Postgres;
 use crate::measure::throughput::{Sample, Throughput};
-use crate::results::{Results, DELIVERY_TARGET, DOCS_TARGET, INSTANCES_TARGET, REQUEST_TARGET};
+use crate::results::{Results, DOCS_TARGET, REQUEST_TARGET};
 use crate::stats;
 
 pub const BEGIN: &str =
@@ -186,8 +186,11 @@ pub fn render(results: &Results) -> String {
     build_section(w, results.build.as_ref());
     assembly_section(w, results);
     memory_section(w, &results.memory);
-    deliveries_section(w, results.deliveries.as_ref());
-    postgres_section(w, &results.postgres);
+    delivery::deliveries_section(w, results.deliveries.as_ref());
+    delivery::isolation_section(w, results.isolation.as_ref());
+    delivery::durable_requests_section(w, results.durable_requests.as_ref());
+    delivery::disk_section(w, results.disk.as_ref());
+    delivery::postgres_section(w, &results.postgres);
     out
 }
 
@@ -217,16 +220,6 @@ fn machine_section(w: &mut String, results: &Results) {
         "| Other processes (cores busy on average) | {} |\n",
         noise.join(", ")
     );
-    if results.noise.iter().any(|(_, cores)| *cores > 0.1) {
-        let _ = writeln!(
-            w,
-            "Other processes were busy during this run (see the last row): the machine has \
-             two cores, so their work competed with the server or the load generator. \
-             Alternating rounds spread that noise over both variants alike, and the ratios \
-             are medians of paired rounds, but the absolute figures are lower than on an \
-             idle machine and the spreads are wider.\n"
-        );
-    }
 }
 
 fn method_section(w: &mut String, results: &Results) {
@@ -276,8 +269,11 @@ fn method_section(w: &mut String, results: &Results) {
          - **Memory.** A fresh server of each variant, loaded until it has answered the first \
          number of requests, then the second; `VmHWM` (peak resident set) from \
          `/proc/PID/status` at both points.\n\
-         - **Deliveries.** See [Callback delivery](#callback-delivery) and \
-         [PostgreSQL: instances and claims](#postgresql-instances-and-claims).\n"
+         - **Deliveries.** See [Callback delivery](#callback-delivery), \
+         [Isolation](#isolation), [Request path with a durable store](#request-path-with-a-durable-store), \
+         [Disk](#disk) and [PostgreSQL](#postgresql). Every load run of those keeps a \
+         ledger: every delivery the app accepted is delivered, pending, refused, failed, \
+         gone or pruned, and a run with one missing fails.\n"
     );
     let _ = writeln!(w, "Settings of this run:\n");
     for (name, value) in &results.settings {
@@ -298,40 +294,7 @@ fn throughput_section(
         let _ = writeln!(w, "Not measured in this run.\n");
         return;
     };
-    let _ = writeln!(
-        w,
-        "`{}`, {} rounds. Medians over the rounds.\n\n\
-         | Server | req/s | Range (req/s) | p50 latency | p99 latency | Server on CPU | Waiting for CPU | req per CPU-second |\n\
-         | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-        t.endpoint,
-        t.samples.first().map_or(0, Vec::len)
-    );
-    for server in &t.servers {
-        let rps = t.rps(server).unwrap_or_default();
-        let (lo, hi) = stats::range(&rps);
-        let median = |pick: fn(&Sample) -> f64| t.median_of(server, pick).unwrap_or(f64::NAN);
-        let _ = writeln!(
-            w,
-            "| {server} | {} | {} – {} | {} | {} | {:.0} % | {:.0} % | {} |",
-            thousands(stats::median(&rps)),
-            thousands(lo),
-            thousands(hi),
-            micros(median(|s| s.run.p50_us as f64)),
-            micros(median(|s| s.run.p99_us as f64)),
-            median(Sample::server_cores) * 100.0,
-            median(|s| s.server_waiting_ns as f64 / (s.run.duration_us.max(1) as f64 * 1e3))
-                * 100.0,
-            thousands(median(Sample::requests_per_cpu_second)),
-        );
-    }
-    if t.discarded > 0 || t.noisy > 0 {
-        let _ = writeln!(
-            w,
-            "\n{} round(s) were run again because other processes kept more than 0.1 \
-             cores busy during them; {} accepted round(s) were noisy all the same.",
-            t.discarded, t.noisy
-        );
-    }
+    samples_table(w, t, "Server");
     let list = |ratios: &[f64]| {
         ratios
             .iter()
@@ -373,6 +336,45 @@ fn throughput_section(
         (None, Ok(_)) => {}
     }
     let _ = writeln!(w);
+}
+
+/// The rounds' medians of each server (or subject) of `t`, a row each;
+/// `first` heads the first column.
+fn samples_table(w: &mut String, t: &Throughput, first: &str) {
+    let _ = writeln!(
+        w,
+        "`{}`, {} rounds. Medians over the rounds.\n\n\
+         | {first} | req/s | Range (req/s) | p50 latency | p99 latency | Server on CPU | Waiting for CPU | req per CPU-second |\n\
+         | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        t.endpoint,
+        t.samples.first().map_or(0, Vec::len)
+    );
+    for server in &t.servers {
+        let rps = t.rps(server).unwrap_or_default();
+        let (lo, hi) = stats::range(&rps);
+        let median = |pick: fn(&Sample) -> f64| t.median_of(server, pick).unwrap_or(f64::NAN);
+        let _ = writeln!(
+            w,
+            "| {server} | {} | {} – {} | {} | {} | {:.0} % | {:.0} % | {} |",
+            thousands(stats::median(&rps)),
+            thousands(lo),
+            thousands(hi),
+            micros(median(|s| s.run.p50_us as f64)),
+            micros(median(|s| s.run.p99_us as f64)),
+            median(Sample::server_cores) * 100.0,
+            median(|s| s.server_waiting_ns as f64 / (s.run.duration_us.max(1) as f64 * 1e3))
+                * 100.0,
+            thousands(median(Sample::requests_per_cpu_second)),
+        );
+    }
+    if t.discarded > 0 || t.noisy > 0 {
+        let _ = writeln!(
+            w,
+            "\n{} round(s) were run again because other processes kept more than 0.1 \
+             cores busy during them; {} accepted round(s) were noisy all the same.",
+            t.discarded, t.noisy
+        );
+    }
 }
 
 fn instructions_section(w: &mut String, counts: &Result<Vec<Count>, String>) {
@@ -539,293 +541,8 @@ fn memory_section(w: &mut String, memory: &[MemoryGrowth]) {
     let _ = writeln!(w);
 }
 
-fn deliveries_section(w: &mut String, deliveries: Option<&Deliveries>) {
-    let _ = writeln!(w, "### Callback delivery\n");
-    let _ = writeln!(
-        w,
-        "Criterion, fixed before measuring: delivery throughput with the durable store \
-         (SQLite, and PostgreSQL when a database is configured) ≥ {DELIVERY_TARGET} × a bare \
-         HTTP-client loop sending the same signed requests. Reproduce with \
-         `CALLBACKS_BENCH_DATABASE_URL=postgres://… cargo run --release -p bench -- all \
-         --only deliveries` (its report goes to `target/bench-partial/BENCHMARKS.md`; \
-         without a database URL the PostgreSQL rows are skipped).\n"
-    );
-    let _ = writeln!(
-        w,
-        "Method. A receiver (`bench receive`: actix-web, one worker, 127.0.0.1, pinned to \
-         the server's core) verifies each `POST`'s Standard Webhooks signature, counts it \
-         and answers `200 {{\"ok\":true}}`. Each run is a fresh sender process pinned to \
-         the load generator's core, sending N copies of the invoices example's \
-         `invoice_notification` (URL `…/cb/invoices/inv-i`, body \
-         `{{\"description\":\"Invoice created\",\"paid\":false}}`). **Bare**: a reqwest \
-         client configured like `Sender`'s (no proxy, no redirects, the same timeouts), 16 \
-         requests in flight, each signed with `Signer::headers` under a fresh `webhook-id`; \
-         timed until all N are answered. **Durable**: a fresh `SqliteStore` file, an \
-         `Outbox`, a `Dispatcher` with 16 workers (`Guard::new().allow_loopback()`); one \
-         producer queues the N deliveries with one `Outbox::enqueue` call each, back to \
-         back, while the dispatcher runs; timed from the first enqueue until the receiver \
-         has all N, after which the store must show N delivered and none pending (\"all \
-         queued after\" is when the producer's last enqueue returned). A warm-up run of \
-         the bare loop precedes the rounds. Every round runs every mode once, the order \
-         rotating, and a round is run again (up to three times the rounds) when other processes kept \
-         more than 0.1 cores busy during it; the ratio is the median of the rounds' \
-         ratios. **Queueing latency**: the duration of single `Outbox::enqueue` calls on a \
-         fresh `SqliteStore` with no dispatcher (after {} warm-up calls), and of the \
-         producer's calls during the durable runs, dispatcher sending; nearest-rank \
-         percentiles. **16 producers** (extra rows, not part of the criterion): as \
-         durable, but {} producer tasks each queue their share with one \
-         `Outbox::enqueue` call per delivery, as concurrent request handlers would. \
-         **PostgreSQL**: the same runs with one `PostgresStore` (default pool of 10 \
-         connections) in a fresh schema per run, dropped after it; the server is local, \
-         unpinned, and its CPU time is not counted as other processes' when deciding \
-         whether a round was noisy.\n",
-        crate::measure::deliveries::LATENCY_WARMUP,
-        crate::measure::deliveries::PRODUCERS
-    );
-    let Some(d) = deliveries else {
-        let _ = writeln!(w, "Not measured in this run.\n");
-        return;
-    };
-    if let Some(reason) = &d.postgres_skipped {
-        let _ = writeln!(w, "PostgreSQL rows skipped: {reason}.\n");
-    }
-    let _ = writeln!(
-        w,
-        "{} deliveries per run, {} in flight.\n\n\
-         | Round | Order | Bare (deliveries/s) | Durable (deliveries/s) | Durable: all queued after | Durable / bare | Other processes (cores) |\n\
-         | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
-        thousands(d.deliveries as f64),
-        d.concurrency
-    );
-    for (i, round) in d.rounds.iter().enumerate() {
-        let _ = writeln!(
-            w,
-            "| {} | {} | {} | {} | {:.2} s of {:.2} s | {:.3} | {:.2} |",
-            i + 1,
-            round.order.join(", "),
-            thousands(round.bare.per_second()),
-            thousands(round.durable.per_second()),
-            round.durable.queued_seconds,
-            round.durable.seconds,
-            round.ratio(),
-            round.others_cores
-        );
-    }
-    if d.discarded > 0 || d.noisy > 0 {
-        let _ = writeln!(
-            w,
-            "\n{} round(s) were run again because other processes kept more than 0.1 \
-             cores busy during them; {} accepted round(s) were noisy all the same.",
-            d.discarded, d.noisy
-        );
-    }
-    if !d.rounds.is_empty() {
-        let ratio = d.ratio();
-        let (lo, hi) = stats::range(&d.ratios());
-        let _ = writeln!(
-            w,
-            "\nMedians: bare {} deliveries/s, durable {} deliveries/s. Durable / bare: median \
-             **{ratio:.3}** (rounds {lo:.3} – {hi:.3}); criterion ≥ {DELIVERY_TARGET}: **{}**.",
-            thousands(stats::median(&d.bare_per_second())),
-            thousands(stats::median(&d.durable_per_second())),
-            if ratio >= DELIVERY_TARGET {
-                "met"
-            } else {
-                "missed"
-            }
-        );
-        let _ = writeln!(
-            w,
-            "\nEvery mode, medians over the rounds:\n\n\
-             | Store | Producers | Deliveries/s | Range (deliveries/s) | All queued after (median) | / bare (median) | / bare (rounds) | Criterion ≥ {DELIVERY_TARGET} |\n\
-             | --- | --- | ---: | ---: | ---: | ---: | --- | --- |"
-        );
-        for mode in d.modes() {
-            let (store, producers) = match mode {
-                "bare" => ("none (bare HTTP client)", "–".to_owned()),
-                "durable" => ("SQLite", "1".to_owned()),
-                "concurrent" => ("SQLite", crate::measure::deliveries::PRODUCERS.to_string()),
-                "durable-pg" => ("PostgreSQL", "1".to_owned()),
-                _ => (
-                    "PostgreSQL",
-                    crate::measure::deliveries::PRODUCERS.to_string(),
-                ),
-            };
-            let rates = d.per_second(mode);
-            let (lo, hi) = stats::range(&rates);
-            let queued: Vec<f64> = d
-                .rounds
-                .iter()
-                .filter_map(|r| r.run(mode))
-                .map(|r| r.queued_seconds)
-                .collect();
-            let ratios = d.ratios_of(mode);
-            let verdict = match (mode, d.ratio_of(mode)) {
-                ("durable" | "durable-pg", Some(r)) if r >= DELIVERY_TARGET => "met",
-                ("durable" | "durable-pg", Some(_)) => "**missed**",
-                _ => "– (not a criterion)",
-            };
-            let _ = writeln!(
-                w,
-                "| {store} | {producers} | {} | {} – {} | {} | {} | {} | {verdict} |",
-                thousands(stats::median(&rates)),
-                thousands(lo),
-                thousands(hi),
-                if mode == "bare" {
-                    "–".to_owned()
-                } else {
-                    format!("{:.2} s", stats::median(&queued))
-                },
-                d.ratio_of(mode)
-                    .map_or_else(|| "–".to_owned(), |r| format!("**{r:.3}**")),
-                ratios
-                    .iter()
-                    .map(|r| format!("{r:.3}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-        }
-    }
-    let _ = writeln!(
-        w,
-        "\n`Outbox::enqueue`, one delivery per call:\n\n\
-         | Store | While | Calls | p50 | p99 | p99.9 | Max |\n\
-         | --- | --- | ---: | ---: | ---: | ---: | ---: |"
-    );
-    let row = |w: &mut String, store: &str, name: &str, l: &Latency| {
-        let _ = writeln!(
-            w,
-            "| {store} | {name} | {} | {} | {} | {} | {} |",
-            thousands(l.samples as f64),
-            micros_fine(l.p50_us),
-            micros_fine(l.p99_us),
-            micros_fine(l.p999_us),
-            micros_fine(l.max_us)
-        );
-    };
-    row(w, "SQLite", IDLE_WHILE, &d.idle);
-    row(w, "SQLite", BUSY_WHILE, &d.busy);
-    for (store, name, l) in &d.latencies {
-        row(w, store, name, l);
-    }
-    let _ = writeln!(w);
-}
-
-fn postgres_section(w: &mut String, postgres: &Result<Postgres, String>) {
-    let _ = writeln!(w, "### PostgreSQL: instances and claims\n");
-    let _ = writeln!(
-        w,
-        "Criterion, fixed before measuring: deliveries per second with 3 dispatcher \
-         instances on one PostgreSQL database ≥ {INSTANCES_TARGET} × with 1. Claim latency \
-         has no criterion; it is a measurement. Reproduce with \
-         `CALLBACKS_BENCH_DATABASE_URL=postgres://… cargo run --release -p bench -- all \
-         --only postgres` (or `CALLBACKS_TEST_DATABASE_URL`; without either the part is \
-         skipped).\n"
-    );
-    let _ = writeln!(
-        w,
-        "Method. **Instances**: in a fresh schema, N deliveries (the invoices example's \
-         callback, as above) are queued up front with `Outbox::enqueue_all` in batches; then \
-         1, 2 or 3 child processes (`bench deliver pg-instance`), each an `Outbox` and a \
-         `Dispatcher` (16 workers, `Guard::new().allow_loopback()`) over its own \
-         `PostgresStore`, connected and waiting, are told to start by a line on their \
-         standard input, and drain the shared queue to one receiver (`bench receive ids`: \
-         as above, also keeping every `webhook-id` to count distinct deliveries and \
-         duplicates). Timed from the start line until the receiver has N distinct ids; then \
-         the store must show N delivered and none pending. Nothing is pinned: the \
-         instances, the receiver and PostgreSQL share the machine's cores, as they would; \
-         their CPU use is read from `/proc` around each run (PostgreSQL: every `postgres` \
-         process with its exited backends, including any other client's work). Rounds \
-         run 1, 2, 3 instances, then 3, 2, 1; medians. **Claims**: a fresh schema with \
-         pending deliveries due now, `ANALYZE`d; each of the claims (`Store::claim`, \
-         64 at a time, 60 s lease) is timed and its deliveries recorded back as due now \
-         (not timed), so the pending set stays; then a history of delivered rows is added \
-         with `INSERT … SELECT generate_series` (no attempt rows), `ANALYZE`d, and the \
-         claims timed again.\n"
-    );
-    let p = match postgres {
-        Ok(p) => p,
-        Err(reason) => {
-            let _ = writeln!(w, "Not measured in this run: {reason}.\n");
-            return;
-        }
-    };
-    let _ = writeln!(
-        w,
-        "{} deliveries per run, {} workers per instance, on {} cores.\n\n\
-         | Instances | Deliveries/s | Seconds | Received (distinct) | Duplicates | Machine busy (cores) | PostgreSQL (cores) | Receiver (cores) | Instances (cores) |\n\
-         | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-        thousands(p.deliveries as f64),
-        p.workers,
-        p.cores
-    );
-    for r in &p.runs {
-        let _ = writeln!(
-            w,
-            "| {} | {} | {:.2} | {} | {} | {:.2} | {} | {:.2} | {:.2} |",
-            r.instances,
-            thousands(r.per_second()),
-            r.seconds,
-            thousands(r.received as f64),
-            r.duplicates,
-            r.machine_cores,
-            r.postgres_cores
-                .map_or_else(|| "?".to_owned(), |c| format!("{c:.2}")),
-            r.receiver_cores,
-            r.instance_cores
-        );
-    }
-    let medians: Vec<String> = [1, 2, 3]
-        .iter()
-        .filter_map(|&n| {
-            let rate = p.per_second(n)?;
-            let ratio = p.per_second(1).map(|one| rate / one).unwrap_or(f64::NAN);
-            Some(format!(
-                "{n}: {} deliveries/s ({ratio:.2} × 1)",
-                thousands(rate)
-            ))
-        })
-        .collect();
-    let _ = writeln!(w, "\nMedians: {}.", medians.join("; "));
-    if let Some(scaling) = p.scaling() {
-        let _ = writeln!(
-            w,
-            "3 instances / 1: **{scaling:.2}**; criterion ≥ {INSTANCES_TARGET}: **{}**. \
-             On a machine with {} cores, the instances, the receiver and PostgreSQL \
-             share those cores: once they are all busy, more instances cannot deliver more, \
-             so this ratio is bounded by the CPU, not by the store's claims.",
-            if scaling >= INSTANCES_TARGET {
-                "met"
-            } else {
-                "missed"
-            },
-            p.cores
-        );
-    }
-    let _ = writeln!(
-        w,
-        "\n`Store::claim` on `PostgresStore`:\n\n\
-         | Delivered rows (history) | Pending rows | Per claim | Claims | p50 | p99 | Max |\n\
-         | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-    );
-    for c in &p.claims {
-        let _ = writeln!(
-            w,
-            "| {} | {} | {} | {} | {} | {} | {} |",
-            thousands(c.history as f64),
-            thousands(c.pending as f64),
-            c.limit,
-            c.latency.samples,
-            micros_fine(c.latency.p50_us),
-            micros_fine(c.latency.p99_us),
-            micros_fine(c.latency.max_us)
-        );
-    }
-    let _ = writeln!(w);
-}
-
 /// Microseconds with a decimal below 100 µs.
-fn micros_fine(us: f64) -> String {
+pub(crate) fn micros_fine(us: f64) -> String {
     if us < 100.0 {
         format!("{us:.1} µs")
     } else {
@@ -846,7 +563,7 @@ pub fn thousands(value: f64) -> String {
     out
 }
 
-fn micros(us: f64) -> String {
+pub(crate) fn micros(us: f64) -> String {
     if us >= 1000.0 {
         format!("{:.2} ms", us / 1000.0)
     } else {
@@ -854,7 +571,7 @@ fn micros(us: f64) -> String {
     }
 }
 
-fn millis(ms: f64) -> String {
+pub(crate) fn millis(ms: f64) -> String {
     if ms >= 1000.0 {
         format!("{:.2} s", ms / 1000.0)
     } else if ms >= 10.0 {
@@ -864,7 +581,7 @@ fn millis(ms: f64) -> String {
     }
 }
 
-fn bytes(n: usize) -> String {
+pub(crate) fn bytes(n: usize) -> String {
     let n = n as f64;
     if n >= 1024.0 * 1024.0 {
         format!("{:.1} MiB", n / (1024.0 * 1024.0))
