@@ -296,7 +296,7 @@ impl Results {
             let (measured, met) = match (run, &self.isolation) {
                 (Some(run), Some(isolation)) => (
                     match run.after_last_post {
-                        Some(s) => format!("{:.2} s", s.max(0.0)),
+                        Some(s) => format!("{:.3} s", s.max(0.0)),
                         None => format!(
                             "{} of {} in {} s",
                             run.received,

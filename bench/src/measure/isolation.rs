@@ -100,8 +100,8 @@ pub fn measure(settings: &Settings, scratch: &Path) -> Result<Isolation, String>
             run.posts_seconds,
             run.received,
             match run.after_last_post {
-                Some(s) if s >= 0.0 => format!("{s:.2} s after the last POST"),
-                Some(s) => format!("{:.2} s before the last POST", -s),
+                Some(s) if s >= 0.0 => format!("{s:.3} s after the last POST"),
+                Some(s) => format!("{:.3} s before the last POST", -s),
                 None => format!(
                     "not arrived {} s after the last POST",
                     settings.wait.as_secs()

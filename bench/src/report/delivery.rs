@@ -611,7 +611,6 @@ pub(super) fn postgres_section(w: &mut String, postgres: &Result<Postgres, Strin
         s.workers,
         p.cores
     );
-    instances_table(w, &p.slow_runs);
     let medians = |per_second: &dyn Fn(usize) -> Option<f64>| {
         [1, 2, 3]
             .iter()
@@ -626,7 +625,12 @@ pub(super) fn postgres_section(w: &mut String, postgres: &Result<Postgres, Strin
             .collect::<Vec<_>>()
             .join("; ")
     };
-    let _ = writeln!(w, "\nMedians: {}.", medians(&|n| p.slow_per_second(n)));
+    if p.slow_runs.is_empty() {
+        let _ = writeln!(w, "Not measured in this run.");
+    } else {
+        instances_table(w, &p.slow_runs);
+        let _ = writeln!(w, "\nMedians: {}.", medians(&|n| p.slow_per_second(n)));
+    }
     if let Some(scaling) = p.slow_scaling() {
         let _ = writeln!(
             w,
@@ -658,8 +662,12 @@ pub(super) fn postgres_section(w: &mut String, postgres: &Result<Postgres, Strin
         "\nInstances, receiver answering at once (information): {} deliveries per run.\n",
         thousands(s.deliveries as f64)
     );
-    instances_table(w, &p.runs);
-    let _ = writeln!(w, "\nMedians: {}.", medians(&|n| p.per_second(n)));
+    if p.runs.is_empty() {
+        let _ = writeln!(w, "Not measured in this run.");
+    } else {
+        instances_table(w, &p.runs);
+        let _ = writeln!(w, "\nMedians: {}.", medians(&|n| p.per_second(n)));
+    }
     if let Some(scaling) = p.scaling() {
         let _ = writeln!(w, "3 instances / 1: **{scaling:.2}**.");
     }
@@ -683,7 +691,9 @@ pub(super) fn postgres_section(w: &mut String, postgres: &Result<Postgres, Strin
             }
         }
     }
-    ledger_table(w, &ledgers);
+    if !ledgers.is_empty() {
+        ledger_table(w, &ledgers);
+    }
 
     let _ = writeln!(
         w,

@@ -209,6 +209,8 @@ pub struct Postgres {
     pub statements: Result<statements::Statements, String>,
     /// The number of cores of the machine.
     pub cores: usize,
+    /// The measurements that failed, with their errors.
+    pub failures: Vec<String>,
 }
 
 impl Postgres {
@@ -252,13 +254,20 @@ impl Postgres {
 }
 
 /// Runs every PostgreSQL measurement; `pinning` and `scratch` are for the
-/// request rounds, which also need `wrk`.
+/// request rounds, which also need `wrk`. A measurement that fails is
+/// recorded in [`Postgres::failures`] (the part then fails) and the others
+/// still run.
 pub fn measure(
     settings: &Settings,
     url: &str,
     pinning: crate::server::Pinning,
     scratch: &std::path::Path,
-) -> Result<Postgres, String> {
+) -> Postgres {
+    let mut failures = Vec::new();
+    let mut keep = |what: &str, error: String| {
+        eprintln!("    {what} failed: {error}");
+        failures.push(format!("{what}: {error}"));
+    };
     eprintln!("  instances, receiver answering at once");
     let runs = instances::measure(
         settings,
@@ -267,7 +276,11 @@ pub fn measure(
             deliveries: settings.deliveries,
             receiver_delay: Duration::ZERO,
         },
-    )?;
+    )
+    .unwrap_or_else(|e| {
+        keep("instances, receiver answering at once", e);
+        Vec::new()
+    });
     eprintln!(
         "  instances, receiver taking {} ms per callback",
         settings.receiver_delay.as_millis()
@@ -279,29 +292,42 @@ pub fn measure(
             deliveries: settings.slow_deliveries,
             receiver_delay: settings.receiver_delay,
         },
-    )?;
+    )
+    .unwrap_or_else(|e| {
+        keep("instances, slow receiver", e);
+        Vec::new()
+    });
     eprintln!("  claims");
-    let claims = claims::measure(settings, url)?;
+    let claims = claims::measure(settings, url).unwrap_or_else(|e| {
+        keep("claims", e);
+        Vec::new()
+    });
     let wrk = crate::load::wrk_version()
         .map(drop)
         .ok_or_else(|| "`wrk` is not installed (Debian package `wrk`)".to_owned());
     eprintln!("  POST with its callback in the app's transaction");
     let requests = match &wrk {
-        Ok(()) => Ok(requests::measure(settings, url, pinning, scratch)?),
-        Err(reason) => Err(reason.clone()),
+        Ok(()) => requests::measure(settings, url, pinning, scratch).map_err(|e| {
+            keep("the outbox in the app's transaction", e.clone());
+            format!("failed: {e}")
+        }),
+        Err(reason) => {
+            eprintln!("    skipped: {reason}");
+            Err(reason.clone())
+        }
     };
-    if let Err(reason) = &requests {
-        eprintln!("    skipped: {reason}");
-    }
     eprintln!("  statements outside the app's transactions");
     let statements = match wrk.and_then(|()| statements::available(url)) {
-        Ok(()) => Ok(statements::measure(settings, url, pinning, scratch)?),
-        Err(reason) => Err(reason),
+        Ok(()) => statements::measure(settings, url, pinning, scratch).map_err(|e| {
+            keep("the statement count", e.clone());
+            format!("failed: {e}")
+        }),
+        Err(reason) => {
+            eprintln!("    skipped: {reason}");
+            Err(reason)
+        }
     };
-    if let Err(reason) = &statements {
-        eprintln!("    skipped: {reason}");
-    }
-    Ok(Postgres {
+    Postgres {
         settings: settings.clone(),
         runs,
         slow_runs,
@@ -309,7 +335,8 @@ pub fn measure(
         requests,
         statements,
         cores: std::thread::available_parallelism().map_or(1, usize::from),
-    })
+        failures,
+    }
 }
 
 /// A single-threaded runtime for the harness's own database work.
