@@ -11,7 +11,7 @@
 //! breaker allow ([`super::destination`]).
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -52,6 +52,9 @@ struct State {
     record_by: Option<Instant>,
     /// Whether more may be due than the last claim took.
     more_due: bool,
+    /// Destinations whose last claim took as many as one claim takes: they
+    /// may have more due, to be claimed as soon as they have room.
+    backlog: HashSet<String>,
     /// When to claim even if nothing says more is due (the poll, a retry
     /// of ours coming due, a breaker closing).
     claim_at: Instant,
@@ -257,6 +260,25 @@ impl State {
         match self.store.exchange(&outcomes, &request).await {
             Ok(exchange) => {
                 if limit > 0 {
+                    let mut taken: HashMap<&str, usize> = HashMap::new();
+                    for claimed in &exchange.claimed {
+                        *taken.entry(claimed.destination.as_str()).or_default() += 1;
+                    }
+                    // A destination the claim walked past without taking a
+                    // full share has no more due.
+                    self.backlog.retain(|name| {
+                        taken.contains_key(name.as_str()) || request.exclude.contains(name)
+                    });
+                    // Cut short by its share or by the claim's limit, a
+                    // destination may have more due.
+                    let cut = exchange.claimed.len() >= limit;
+                    for (name, count) in taken {
+                        if cut || count >= request.per_destination {
+                            self.backlog.insert(name.to_owned());
+                        } else {
+                            self.backlog.remove(name);
+                        }
+                    }
                     self.more_due =
                         exchange.claimed.len() >= limit || exchange.resume_after.is_some();
                     self.cursor = exchange.resume_after.unwrap_or_default();
@@ -306,6 +328,17 @@ impl State {
         };
     }
 
+    /// Whether a destination that may have more due has room for it now:
+    /// then the next claim should come at once.
+    fn backlog_has_room(&self) -> bool {
+        self.backlog.iter().any(|name| {
+            let queued = self.queues.get(name).map_or(0, VecDeque::len);
+            self.destinations
+                .get(name)
+                .is_none_or(|d| !d.excluded(queued))
+        })
+    }
+
     /// Forgets destinations long unused.
     fn forget_idle(&mut self, now: Instant) {
         if now.duration_since(self.last_forget) < FORGET_AFTER / 10 {
@@ -351,6 +384,7 @@ pub(super) async fn run(dispatcher: Arc<Dispatcher>, stop: Arc<Notify>) {
         outcomes: Vec::new(),
         record_by: None,
         more_due: true,
+        backlog: HashSet::new(),
         claim_at: now,
         cursor: String::new(),
         last_forget: now,
@@ -370,6 +404,9 @@ pub(super) async fn run(dispatcher: Arc<Dispatcher>, stop: Arc<Notify>) {
         }
         state.forget_idle(now);
 
+        if !state.more_due && state.backlog_has_room() {
+            state.more_due = true;
+        }
         let want_claim = !stopping && (state.more_due || now >= state.claim_at);
         let claim = want_claim && state.hungry();
         let record = !state.outcomes.is_empty()

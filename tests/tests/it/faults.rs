@@ -659,3 +659,46 @@ fn which(program: &str) -> Result<PathBuf, ()> {
         .find(|path| path.is_file())
         .ok_or(())
 }
+
+/// How fast the dispatcher works through deliveries the guard refuses;
+/// prints, asserts nothing about time. Run with `cargo test --release -p
+/// tests --test it drain_measure -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement, not a test"]
+fn drain_measure() {
+    const N: usize = 50_000;
+    let scratch = Scratch::new("drain");
+    runtime().block_on(async {
+        let store = SqliteStore::open(scratch.db()).await.unwrap();
+        let outbox = Outbox::new(store.clone());
+        let batch: Vec<NewDelivery> = (0..N)
+            .map(|n| to(format!("http://localhost:1/cb/{n}"), n))
+            .collect();
+        for chunk in batch.chunks(1000) {
+            outbox.enqueue_all(chunk).await.unwrap();
+        }
+        let start = Instant::now();
+        let dispatch = dispatch(&outbox, sender(Guard::new(), Duration::from_secs(3)));
+        loop {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let pending = store
+                .list(&ListFilter {
+                    status: Some(Status::Pending),
+                    before: None,
+                    limit: 1,
+                })
+                .await
+                .unwrap();
+            if pending.is_empty() {
+                break;
+            }
+        }
+        let elapsed = start.elapsed();
+        eprintln!(
+            "drain: {N} refused in {elapsed:?}, {:.0}/s",
+            N as f64 / elapsed.as_secs_f64()
+        );
+        dispatch.shutdown().await;
+        store.close().await;
+    });
+}

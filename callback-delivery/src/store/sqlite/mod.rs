@@ -97,7 +97,11 @@ impl Default for SqliteConfig {
 /// checkpoints and when it starts it anew), and after each commit a task of
 /// the store calls `fdatasync` on the log, then answers the commit's
 /// commands. The writer meanwhile goes on with the next group, and one sync
-/// covers every commit made before it started. (SQLite as bundled by
+/// covers every commit made before it started. Groups without an enqueue
+/// (the dispatcher's claims and records, pruning) are answered without
+/// waiting for a sync: a claim or a record that a power cut takes back costs
+/// a second send of the same delivery once its lease expires (delivery is
+/// at least once), never a delivery. (SQLite as bundled by
 /// `libsqlite3-sys` calls `fsync`, which also writes the file's timestamps:
 /// on Linux that costs a journal commit of the file system per commit.)
 ///

@@ -142,9 +142,13 @@ pub(super) async fn run(
             }
         }
         if !work.is_empty() {
+            // Only enqueues wait for the sync: a claim or a record lost to a
+            // power cut costs a second send of the same delivery once its
+            // lease expires (at least once), never a delivery.
+            let enqueues = work.iter().any(|c| matches!(c, Command::Enqueue { .. }));
             let (answers, commit) = run_group(&mut conn, work).await;
             match (&synced, commit) {
-                (Some(pending), None) => {
+                (Some(pending), None) if enqueues => {
                     if let Err(unsent) = pending.send(answers) {
                         for answer in unsent.0 {
                             answer.send(Some(&StoreError::Closed));
