@@ -17,7 +17,8 @@
 //! ```
 //!
 //! It also reads actix-web route patterns ([`path_parameters`],
-//! [`openapi_path`]), the other string grammar both sides share, and holds
+//! [`openapi_path`]), the other string grammar both sides share, names the
+//! HTTP methods of an operation once ([`Method`]), and holds
 //! the one check of an expression's parameter reads against an operation's
 //! parameters ([`find_parameter`], [`first_problem`]) with the one wording of
 //! its problems ([`ParameterProblem`]), `const` so that a compile-time
@@ -70,6 +71,7 @@ mod error;
 #[cfg(feature = "eval")]
 mod eval;
 mod expression;
+mod method;
 mod parameters;
 mod pointer;
 #[cfg(feature = "eval")]
@@ -88,6 +90,7 @@ pub use error::ParseError;
 #[cfg(feature = "eval")]
 pub use eval::EvalError;
 pub use expression::{suggest, Expression, Source};
+pub use method::Method;
 #[doc(hidden)]
 pub use parameters::str_eq as const_str_eq;
 pub use parameters::{

@@ -22,8 +22,9 @@ use syn::{Attribute, FnArg, ForeignItemFn, Item, ItemMod, ReturnType, Type};
 
 use crate::args::RouteArgs;
 use crate::common::{self, describe_response, option_str};
-use crate::route::Method;
+use crate::route::{method_of, variant};
 use crate::validate;
+use callback_expr::Method;
 
 /// Which attribute declares the group.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -417,8 +418,10 @@ impl Callback {
                     attrs.push(attr)
                 }
                 None => {
-                    let methods: Vec<String> =
-                        Method::ALL.iter().map(|(n, _)| format!("`{n}`")).collect();
+                    let methods: Vec<String> = Method::ALL
+                        .iter()
+                        .map(|m| format!("`{}`", m.as_str()))
+                        .collect();
                     return Err(syn::Error::new_spanned(
                         attr.path(),
                         format!(
@@ -507,7 +510,7 @@ impl Callback {
     fn spec(&self) -> TokenStream {
         let rt = quote!(::callback_runtime::__private);
         let name = self.name.to_string();
-        let method = self.method.variant();
+        let method = variant(self.method);
         let url = &self.url;
         let docs = common::docs(&self.attrs);
         let summary = option_str(self.args.summary.as_ref().map(syn::LitStr::value));
@@ -583,5 +586,5 @@ const KNOWN_ATTRIBUTES: &[&str] = &["doc", "deprecated", "allow", "expect", "war
 
 /// The route method of an attribute such as `#[post("…")]`.
 fn route_method(attr: &Attribute) -> Option<Method> {
-    attr.path().get_ident().and_then(Method::from_ident)
+    attr.path().get_ident().and_then(method_of)
 }

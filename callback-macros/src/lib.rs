@@ -19,7 +19,7 @@ mod validate;
 
 use proc_macro::TokenStream;
 
-use route::Method;
+use callback_expr::Method;
 
 macro_rules! route_macros {
     ($($(#[$doc:meta])* $name:ident => $method:ident;)*) => {$(

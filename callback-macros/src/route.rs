@@ -9,55 +9,22 @@ use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{FnArg, ItemFn, ReturnType, Type};
 
+use callback_expr::Method;
+
 use crate::args::RouteArgs;
 use crate::common::{self, describe_response, option_str};
 use crate::validate;
 
-/// An HTTP method, as the macros name it.
-#[derive(Clone, Copy)]
-pub enum Method {
-    Get,
-    Post,
-    Put,
-    Patch,
-    Delete,
-    Head,
-    Options,
-    Trace,
+/// `Post`: the name of the runtime's `Method` variant and of actix-web's
+/// guard.
+pub fn variant(method: Method) -> syn::Ident {
+    let name = method.as_str();
+    format_ident!("{}{}", name[..1].to_uppercase(), &name[1..])
 }
 
-impl Method {
-    pub const ALL: [(&'static str, Method); 8] = [
-        ("get", Method::Get),
-        ("post", Method::Post),
-        ("put", Method::Put),
-        ("patch", Method::Patch),
-        ("delete", Method::Delete),
-        ("head", Method::Head),
-        ("options", Method::Options),
-        ("trace", Method::Trace),
-    ];
-
-    fn name(self) -> &'static str {
-        Method::ALL
-            .iter()
-            .find(|(_, m)| *m as u8 == self as u8)
-            .map(|(n, _)| *n)
-            .unwrap_or("get")
-    }
-
-    /// `Post`: the name of the runtime's `Method` variant and of actix-web's guard.
-    pub fn variant(self) -> syn::Ident {
-        let name = self.name();
-        format_ident!("{}{}", name[..1].to_uppercase(), &name[1..])
-    }
-
-    pub fn from_ident(ident: &syn::Ident) -> Option<Method> {
-        Method::ALL
-            .iter()
-            .find(|(n, _)| ident == n)
-            .map(|(_, m)| *m)
-    }
+/// The method of a route attribute such as `#[post("…")]`, by its name.
+pub fn method_of(ident: &syn::Ident) -> Option<Method> {
+    Method::from_name(&ident.to_string())
 }
 
 pub fn expand(method: Method, args: TokenStream, item: TokenStream) -> TokenStream {
@@ -66,7 +33,7 @@ pub fn expand(method: Method, args: TokenStream, item: TokenStream) -> TokenStre
         Err(_) => {
             let error = syn::Error::new(
                 Span::call_site(),
-                format!("`#[{}]` goes on an `async fn` handler", method.name()),
+                format!("`#[{}]` goes on an `async fn` handler", method.as_str()),
             );
             return error_with_item(error, item);
         }
@@ -192,8 +159,8 @@ impl Route {
             .name
             .clone()
             .unwrap_or_else(|| syn::LitStr::new(&name.to_string(), name.span()));
-        let guard = self.method.variant();
-        let method = self.method.variant();
+        let guard = variant(self.method);
+        let method = variant(self.method);
 
         // A declared success status other than 200 is the status on the
         // wire: the wrapper sets it on the handler's 200 answers.

@@ -62,8 +62,7 @@ pub use callback_delivery as delivery;
 pub mod __private {
     pub use crate::api::Entry;
     pub use crate::describe::{
-        callback_group, webhook_group, ApiOperation, CallbackSpec, Method, OperationSpec,
-        SecuritySpec,
+        callback_group, webhook_group, ApiOperation, CallbackSpec, OperationSpec, SecuritySpec,
     };
     pub use crate::send::groups::{CallbackGroupType, WebhookGroupType};
     pub use crate::send::trigger::{CaptureBody, TriggerPlan};
@@ -73,7 +72,7 @@ pub mod __private {
     };
     pub use crate::serve::problems::OperationInputs;
     pub use actix_web;
-    pub use callback_expr::ParameterRead;
+    pub use callback_expr::{Method, ParameterRead};
     pub use serde::de::IgnoredAny;
 
     /// The plan of a group, kept once per group by the generated code.

@@ -12,6 +12,7 @@ mod inputs;
 mod integers;
 mod outputs;
 
+use callback_expr::Method;
 use schemars::generate::SchemaSettings;
 use schemars::SchemaGenerator;
 
@@ -35,57 +36,6 @@ pub(crate) fn schema_generator() -> SchemaGenerator {
             })
             .with_transform(IntegerRanges),
     )
-}
-
-/// An HTTP method of an operation or a callback.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Method {
-    /// `GET`
-    Get,
-    /// `POST`
-    Post,
-    /// `PUT`
-    Put,
-    /// `PATCH`
-    Patch,
-    /// `DELETE`
-    Delete,
-    /// `HEAD`
-    Head,
-    /// `OPTIONS`
-    Options,
-    /// `TRACE`
-    Trace,
-}
-
-impl Method {
-    /// The upper-case name, as on the wire (`POST`).
-    pub const fn as_upper_str(self) -> &'static str {
-        match self {
-            Method::Get => "GET",
-            Method::Post => "POST",
-            Method::Put => "PUT",
-            Method::Patch => "PATCH",
-            Method::Delete => "DELETE",
-            Method::Head => "HEAD",
-            Method::Options => "OPTIONS",
-            Method::Trace => "TRACE",
-        }
-    }
-
-    /// The lower-case name, as used for the keys of an OpenAPI path item.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Method::Get => "get",
-            Method::Post => "post",
-            Method::Put => "put",
-            Method::Patch => "patch",
-            Method::Delete => "delete",
-            Method::Head => "head",
-            Method::Options => "options",
-            Method::Trace => "trace",
-        }
-    }
 }
 
 /// Everything the route macro knows about an operation.
