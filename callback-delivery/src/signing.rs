@@ -956,7 +956,7 @@ mod tests {
             "{} cannot import the standardwebhooks package",
             python.display()
         );
-        if std::env::var("CI").as_deref() == Ok("true") {
+        if std::env::var("CI").is_ok_and(|ci| ci == "true" || ci == "1") {
             panic!("the interop test needs the reference implementation: {reason}");
         }
         eprintln!("skipping the interop test with the reference implementation: {reason}");

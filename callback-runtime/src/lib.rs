@@ -54,7 +54,8 @@ pub use serve::extract::{
 pub use serve::validation::{HttpValidationError, LocationItem, ValidationError};
 
 /// Delivery: the store, signing, the SSRF guard, the sender and the
-/// dispatcher (the `callback-delivery` crate).
+/// dispatcher (the `callback-delivery` crate; feature `delivery`).
+#[cfg(feature = "delivery")]
 pub use callback_delivery as delivery;
 
 /// Support for the generated code; not a public API.

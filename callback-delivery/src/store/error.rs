@@ -39,6 +39,7 @@ impl StoreError {
 
     /// The same kind of error, with the same message, for another caller
     /// (one failed commit fails every command it held).
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
     pub(crate) fn duplicate(&self) -> StoreError {
         match self {
             StoreError::Transient(e) => StoreError::Transient(e.to_string().into()),
@@ -49,6 +50,7 @@ impl StoreError {
         }
     }
 
+    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
     pub(crate) fn corrupt(message: impl Into<String>) -> StoreError {
         StoreError::Corrupt(message.into())
     }
@@ -58,6 +60,7 @@ impl StoreError {
     }
 }
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> StoreError {
         use sqlx::Error as E;
@@ -94,6 +97,7 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 enum Kind {
     Transient,
     Invalid,
@@ -102,6 +106,7 @@ enum Kind {
 
 /// Sorts a database's error code: SQLite's primary result codes (the low
 /// byte of an extended code) and PostgreSQL's SQLSTATE classes.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 fn database_code_kind(code: &str) -> Kind {
     // A SQLSTATE is five characters; SQLite's codes are numbers of at most
     // four digits.
@@ -130,7 +135,7 @@ fn database_code_kind(code: &str) -> Kind {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, any(feature = "sqlite", feature = "postgres")))]
 mod tests {
     use super::*;
 

@@ -9,13 +9,18 @@
 //! 32-bit integers and no destination: they are brought to the new shape
 //! where they are, and the first migration is recorded as applied.
 
+#[cfg(feature = "postgres")]
 use sqlx::postgres::PgConnection;
+#[cfg(feature = "sqlite")]
 use sqlx::sqlite::SqliteConnection;
-use sqlx::{Acquire, Connection};
+#[cfg(feature = "postgres")]
+use sqlx::Acquire;
+use sqlx::Connection;
 
 use super::StoreError;
 use crate::delivery::destination_of;
 
+#[cfg(feature = "sqlite")]
 /// Whether `table` exists in the SQLite file and has every column of
 /// `columns`.
 async fn sqlite_has(
@@ -30,9 +35,11 @@ async fn sqlite_has(
     Ok(!names.is_empty() && columns.iter().all(|c| names.iter().any(|n| n == c)))
 }
 
+#[cfg(feature = "sqlite")]
 /// The columns that mark the pre-release `deliveries` table as this crate's.
 const LEGACY_DELIVERY_COLUMNS: [&str; 4] = ["webhook_id", "lease", "lease_owner", "lease_until"];
 
+#[cfg(feature = "sqlite")]
 /// Renames the pre-release tables aside, if the file has them.
 pub(super) async fn sqlite_set_aside(conn: &mut SqliteConnection) -> Result<(), StoreError> {
     if !sqlite_has(conn, "schema_migrations", &["version"]).await?
@@ -53,6 +60,7 @@ pub(super) async fn sqlite_set_aside(conn: &mut SqliteConnection) -> Result<(), 
     Ok(())
 }
 
+#[cfg(feature = "sqlite")]
 /// Copies the rows of the renamed pre-release tables into the new ones,
 /// then drops the old tables, in one transaction.
 pub(super) async fn sqlite_import(conn: &mut SqliteConnection) -> Result<(), StoreError> {
@@ -92,6 +100,7 @@ pub(super) async fn sqlite_import(conn: &mut SqliteConnection) -> Result<(), Sto
     Ok(())
 }
 
+#[cfg(feature = "sqlite")]
 async fn fill_destinations_sqlite(conn: &mut SqliteConnection) -> Result<(), StoreError> {
     let rows: Vec<(i64, String)> =
         sqlx::query_as("SELECT id, url FROM callback_deliveries WHERE destination = ''")
@@ -107,10 +116,12 @@ async fn fill_destinations_sqlite(conn: &mut SqliteConnection) -> Result<(), Sto
     Ok(())
 }
 
+#[cfg(feature = "postgres")]
 /// The key of the advisory lock that serialized the pre-release
 /// migrations (the bytes of `cb_migr`); the upgrade takes it too.
 const PG_LEGACY_LOCK: i64 = 0x0063_625f_6d69_6772;
 
+#[cfg(feature = "postgres")]
 /// Brings a database of the pre-release schema to the shape of migration
 /// 1, in one transaction, and records migration 1 as applied, so that the
 /// migrator goes on from there. Does nothing on a database without the

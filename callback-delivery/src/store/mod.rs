@@ -1,12 +1,15 @@
 //! Where deliveries wait: the store interface and its implementations.
 //!
-//! - [`SqliteStore`]: an embedded, durable store, the default. Once
+//! Each database is a feature of the crate: `sqlite` (on by default) and
+//! `postgres`.
+//!
+//! - `SqliteStore`: an embedded, durable store, the default. Once
 //!   [`Store::enqueue`] returns, the deliveries are on disk: they survive a
 //!   crash of the process and, with the default [`Durability::PowerLoss`],
 //!   a power cut.
-//! - [`PostgresStore`]: a PostgreSQL database, shared by several instances
+//! - `PostgresStore`: a PostgreSQL database, shared by several instances
 //!   of the app draining one queue; the app can queue deliveries in its own
-//!   transactions ([`PostgresStore::enqueue_in`]).
+//!   transactions (`PostgresStore::enqueue_in`).
 //! - [`MemoryStore`]: for tests, chosen explicitly; it loses everything when
 //!   the process ends.
 //!
@@ -44,11 +47,15 @@ use std::time::{Duration, SystemTime};
 use crate::delivery::{Attempt, Delivery, DeliveryId, NewDelivery, Status};
 
 mod error;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod legacy;
 mod memory;
+#[cfg(feature = "postgres")]
 mod postgres;
 mod retention;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod rows;
+#[cfg(feature = "sqlite")]
 mod sqlite;
 #[cfg(test)]
 mod tests;
@@ -56,8 +63,10 @@ mod tests;
 pub use crate::delivery::destination_of;
 pub use error::{BoxError, StoreError};
 pub use memory::MemoryStore;
+#[cfg(feature = "postgres")]
 pub use postgres::{PgWakeups, PostgresStore, NOTIFY_CHANNEL};
 pub use retention::spawn_pruner;
+#[cfg(feature = "sqlite")]
 pub use sqlite::{Durability, SqliteConfig, SqliteStore};
 
 /// A boxed future, so that [`Store`] can be used as `dyn Store`.
@@ -304,6 +313,7 @@ pub(crate) fn check_outcomes(outcomes: &[Outcome]) -> Result<(), StoreError> {
 }
 
 /// Splits outcomes into runs that name each delivery once, in order.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) fn distinct_batches(outcomes: &[Outcome]) -> Vec<Vec<&Outcome>> {
     let mut batches: Vec<Vec<&Outcome>> = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -340,6 +350,7 @@ pub(crate) fn resume_after(
 
 /// Orders claimed deliveries as the walk visited them: by the position of
 /// their destination in `walked`, then oldest due first.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) fn sort_claimed(claimed: &mut [Claimed], walked: &[String]) {
     claimed.sort_by_cached_key(|c| {
         let position = walked
@@ -351,6 +362,7 @@ pub(crate) fn sort_claimed(claimed: &mut [Claimed], walked: &[String]) {
 }
 
 /// The state, next attempt time and finish time an outcome leads to.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) fn next_state(next: Next, now: i64) -> (Status, Option<i64>, Option<i64>) {
     match next {
         Next::Retry(at) => (

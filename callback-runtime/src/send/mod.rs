@@ -17,15 +17,24 @@
 //!   signature on the raw body before decoding the declared body type
 //!   ([`Received`] names it by the callback).
 //!
-//! [`Outbox::enqueue`]: callback_delivery::dispatcher::Outbox::enqueue
+//! Sending, receiving and the deliveries view need the `delivery` feature;
+//! without it, [`Trigger`], [`Outgoing`] and [`webhook`] still compute the
+//! requests.
+//!
+//! [`Outbox::enqueue`]: https://docs.rs/callback-delivery/latest/callback_delivery/dispatcher/struct.Outbox.html#method.enqueue
 
 pub(crate) mod groups;
 mod outgoing;
+#[cfg(feature = "delivery")]
 mod receive;
 pub(crate) mod trigger;
+#[cfg(feature = "delivery")]
 pub mod view;
 
-pub use outgoing::{webhook, Answer, Outgoing};
+#[cfg(feature = "delivery")]
+pub use outgoing::Answer;
+pub use outgoing::{webhook, Outgoing};
+#[cfg(feature = "delivery")]
 pub use receive::{Received, SignedJson};
 pub use trigger::Trigger;
 

@@ -2,8 +2,11 @@
 
 use std::marker::PhantomData;
 
+#[cfg(feature = "delivery")]
 use callback_delivery::sender::{Reply, Request, SendError, Sender};
+#[cfg(feature = "delivery")]
 use callback_delivery::NewDelivery;
+#[cfg(feature = "delivery")]
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -18,7 +21,11 @@ use crate::describe::CallbackSpec;
 /// make one attempt at once with [`Outgoing::send_now`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outgoing<R> {
-    delivery: NewDelivery,
+    callback: String,
+    method: &'static str,
+    url: String,
+    body: String,
+    refused: Option<String>,
     response: PhantomData<fn() -> R>,
 }
 
@@ -44,50 +51,69 @@ impl<R> Outgoing<R> {
             Err(reason) => (spec.url.to_owned(), Some(reason)),
         };
         Outgoing {
-            delivery: NewDelivery {
-                callback,
-                method: spec.method.as_upper_str().to_owned(),
-                url,
-                body,
-                refused,
-            },
+            callback,
+            method: spec.method.as_upper_str(),
+            url,
+            body,
+            refused,
             response: PhantomData,
         }
     }
 
-    /// The request as a store queues it.
-    pub fn delivery(&self) -> &NewDelivery {
-        &self.delivery
+    /// Which declaration it comes from: `group::callback`.
+    pub fn callback(&self) -> &str {
+        &self.callback
+    }
+
+    /// The HTTP method, upper case.
+    pub fn method(&self) -> &'static str {
+        self.method
     }
 
     /// The URL, or `None` when it could not be computed (then
     /// [`Outgoing::refused`] says why).
     pub fn url(&self) -> Option<&str> {
-        self.delivery
-            .refused
-            .is_none()
-            .then_some(self.delivery.url.as_str())
+        self.refused.is_none().then_some(self.url.as_str())
+    }
+
+    /// The JSON body, exactly as it will be sent and signed.
+    pub fn body(&self) -> &str {
+        &self.body
     }
 
     /// Why the request cannot be sent, if it cannot.
     pub fn refused(&self) -> Option<&str> {
-        self.delivery.refused.as_deref()
+        self.refused.as_deref()
+    }
+}
+
+#[cfg(feature = "delivery")]
+impl<R> Outgoing<R> {
+    /// The request as a store queues it.
+    pub fn delivery(&self) -> NewDelivery {
+        NewDelivery {
+            callback: self.callback.clone(),
+            method: self.method.to_owned(),
+            url: self.url.clone(),
+            body: self.body.clone(),
+            refused: self.refused.clone(),
+        }
     }
 
     /// Makes one signed, guarded attempt now, with a fresh `webhook-id`,
     /// and returns the answer, whatever its status. Nothing is stored and
     /// nothing is retried: for deliveries that must arrive, queue instead.
     pub async fn send_now(&self, sender: &Sender) -> Result<Answer<R>, SendError> {
-        if let Some(reason) = &self.delivery.refused {
+        if let Some(reason) = &self.refused {
             return Err(SendError::Transport(reason.clone()));
         }
         let webhook_id = callback_delivery::delivery::new_webhook_id();
         let reply = sender
             .send(Request {
-                method: &self.delivery.method,
-                url: &self.delivery.url,
+                method: self.method,
+                url: &self.url,
                 webhook_id: &webhook_id,
-                body: &self.delivery.body,
+                body: &self.body,
             })
             .await?;
         Ok(Answer {
@@ -98,14 +124,22 @@ impl<R> Outgoing<R> {
     }
 }
 
+#[cfg(feature = "delivery")]
 impl<R> From<Outgoing<R>> for NewDelivery {
     fn from(outgoing: Outgoing<R>) -> NewDelivery {
-        outgoing.delivery
+        NewDelivery {
+            callback: outgoing.callback,
+            method: outgoing.method.to_owned(),
+            url: outgoing.url,
+            body: outgoing.body,
+            refused: outgoing.refused,
+        }
     }
 }
 
 /// The receiver's answer to [`Outgoing::send_now`], decodable into the
 /// declared response type.
+#[cfg(feature = "delivery")]
 #[derive(Debug, Clone)]
 pub struct Answer<R> {
     reply: Reply,
@@ -113,6 +147,7 @@ pub struct Answer<R> {
     response: PhantomData<fn() -> R>,
 }
 
+#[cfg(feature = "delivery")]
 impl<R> Answer<R> {
     /// The HTTP status.
     pub fn status(&self) -> u16 {
@@ -130,6 +165,7 @@ impl<R> Answer<R> {
     }
 }
 
+#[cfg(feature = "delivery")]
 impl<R: DeserializeOwned> Answer<R> {
     /// The body decoded as the declared response type.
     pub fn json(&self) -> Result<R, serde_json::Error> {
