@@ -198,3 +198,24 @@ pub fn destination_of(url: &str) -> String {
 /// empty, so that every destination sorts after the empty string a claim's
 /// walk starts from.
 pub const NO_ORIGIN: &str = "(no origin)";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn webhook_ids_are_unique_and_sort_by_time() {
+        let first = new_webhook_id();
+        std::thread::sleep(Duration::from_millis(2));
+        let second = new_webhook_id();
+        for id in [&first, &second] {
+            assert_eq!(id.len(), 28, "{id}");
+            assert!(id.starts_with("msg_"), "{id}");
+            assert!(id[4..].bytes().all(|b| b.is_ascii_alphanumeric()), "{id}");
+        }
+        assert!(first < second, "{first} then {second}");
+        let many: std::collections::HashSet<String> =
+            (0..10_000).map(|_| new_webhook_id()).collect();
+        assert_eq!(many.len(), 10_000);
+    }
+}

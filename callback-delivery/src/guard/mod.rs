@@ -56,6 +56,8 @@ use url::{Host, Url};
 
 mod dns;
 mod table;
+#[cfg(test)]
+mod tests;
 
 pub use dns::{DnsResolver, Resolve, SystemResolver, FAILURE_MEMORY, LOOKUP_TIMEOUT};
 pub use table::forbidden_kind;
