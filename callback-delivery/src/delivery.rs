@@ -119,6 +119,9 @@ pub struct Delivery {
     /// When it reached its final state, in milliseconds since the Unix
     /// epoch.
     pub finished_at: Option<i64>,
+    /// The trace it was queued in (32 hexadecimal digits), when it was
+    /// traced (feature `otel`): its attempts are in the same trace.
+    pub trace_id: Option<String>,
 }
 
 /// One attempt to send a delivery.

@@ -11,7 +11,8 @@
 //! - [`sender`]: the HTTP client that connects only to vetted addresses;
 //! - [`retry`]: the retry schedule and `Retry-After`;
 //! - [`dispatcher`]: the workers that drain the store, sign, send, retry
-//!   and record.
+//!   and record;
+//! - [`telemetry`]: traces and metrics (feature `otel`).
 //!
 //! It knows nothing of actix-web: `callback-runtime` builds deliveries from
 //! its typed callback declarations and serves the deliveries view.
@@ -23,5 +24,6 @@ pub mod retry;
 pub mod sender;
 pub mod signing;
 pub mod store;
+pub mod telemetry;
 
 pub use delivery::{Attempt, Delivery, DeliveryId, NewDelivery, Status};

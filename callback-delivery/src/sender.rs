@@ -53,6 +53,8 @@ pub struct Request<'a> {
     pub webhook_id: &'a str,
     /// The JSON body, sent and signed as is.
     pub body: &'a str,
+    /// A W3C `traceparent` header to send with it, if any.
+    pub traceparent: Option<&'a str>,
 }
 
 /// The receiver's answer.
@@ -96,6 +98,19 @@ pub enum SendError {
 }
 
 impl SendError {
+    /// A short name of the kind of error, as the `error.type` of traces
+    /// and metrics: `refused`, `resolve`, `connect`, `timeout`,
+    /// `transport`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SendError::Refused(_) => "refused",
+            SendError::Resolve(_) => "resolve",
+            SendError::Connect(_) => "connect",
+            SendError::Timeout => "timeout",
+            SendError::Transport(_) => "transport",
+        }
+    }
+
     /// True when the destination could not be reached at all: its name did
     /// not resolve, no connection could be made, or no answer came in
     /// time. A dispatcher opens the destination's circuit breaker on such
@@ -186,6 +201,9 @@ impl Sender {
                 .headers(request.webhook_id, timestamp, request.body.as_bytes())
         {
             builder = builder.header(name, value);
+        }
+        if let Some(traceparent) = request.traceparent {
+            builder = builder.header("traceparent", traceparent);
         }
         let mut response = builder
             .body(request.body.to_owned())

@@ -2,6 +2,9 @@
 -- migrations/sqlite/0001_callback_deliveries.sql, in PostgreSQL's types
 -- (every integer is 64-bit, as SQLite's are).
 --
+-- `trace_context` is the W3C `traceparent` of the span that queued the
+-- delivery (with the `otel` feature): each attempt's span links to it.
+--
 -- Indexes:
 -- - callback_deliveries_due: pending rows by destination, then due time:
 --   a claim walks the destinations (one seek each) and takes the oldest
@@ -24,7 +27,7 @@ CREATE TABLE callback_deliveries (
     destination     TEXT    NOT NULL,
     body            TEXT    NOT NULL,
     status          TEXT    NOT NULL CHECK (status IN
-                        ('pending', 'delivered', 'failed', 'refused', 'gone')),
+                        ('pending', 'delivered', 'failed', 'refused', 'gone', 'cancelled')),
     attempts        BIGINT  NOT NULL DEFAULT 0,
     last_error      TEXT,
     last_status     BIGINT,
@@ -34,6 +37,7 @@ CREATE TABLE callback_deliveries (
     lease           BIGINT  NOT NULL DEFAULT 0,
     lease_owner     TEXT,
     lease_until     BIGINT,
+    trace_context   TEXT,
     CHECK ((status = 'pending') = (finished_at IS NULL))
 );
 CREATE INDEX callback_deliveries_due ON callback_deliveries (destination, next_attempt_at, id)

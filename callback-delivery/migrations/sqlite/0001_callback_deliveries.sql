@@ -1,6 +1,9 @@
 -- Deliveries and their attempts. The same tables, columns and indexes as
 -- migrations/postgres/0001_callback_deliveries.sql, in SQLite's types.
 --
+-- `trace_context` is the W3C `traceparent` of the span that queued the
+-- delivery (with the `otel` feature): each attempt's span links to it.
+--
 -- Indexes:
 -- - callback_deliveries_due: pending rows by destination, then due time:
 --   a claim walks the destinations (one seek each) and takes the oldest
@@ -21,7 +24,7 @@ CREATE TABLE callback_deliveries (
     destination     TEXT    NOT NULL,
     body            TEXT    NOT NULL,
     status          TEXT    NOT NULL CHECK (status IN
-                        ('pending', 'delivered', 'failed', 'refused', 'gone')),
+                        ('pending', 'delivered', 'failed', 'refused', 'gone', 'cancelled')),
     attempts        INTEGER NOT NULL DEFAULT 0,
     last_error      TEXT,
     last_status     INTEGER,
@@ -31,6 +34,7 @@ CREATE TABLE callback_deliveries (
     lease           INTEGER NOT NULL DEFAULT 0,
     lease_owner     TEXT,
     lease_until     INTEGER,
+    trace_context   TEXT,
     CHECK ((status = 'pending') = (finished_at IS NULL))
 );
 CREATE INDEX callback_deliveries_due ON callback_deliveries (destination, next_attempt_at, id)

@@ -1,5 +1,6 @@
 //! One attempt: send a claimed delivery, and decide what comes next.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::destination::Health;
@@ -7,6 +8,7 @@ use crate::delivery::{unix_millis, Attempt, Status};
 use crate::retry::RetryPolicy;
 use crate::sender::{Reply, Request, SendError, Sender};
 use crate::store::{Claimed, Next, Outcome};
+use crate::telemetry::{self, Instruments};
 
 /// What a finished attempt reports to the scheduler.
 #[derive(Debug)]
@@ -17,19 +19,28 @@ pub(super) struct Finished {
 }
 
 /// Sends one claimed delivery and decides what comes next.
-pub(super) async fn attempt(sender: &Sender, retry: &RetryPolicy, delivery: Claimed) -> Finished {
+pub(super) async fn attempt(
+    sender: &Sender,
+    retry: &RetryPolicy,
+    instruments: &Arc<Instruments>,
+    delivery: Claimed,
+) -> Finished {
     let started = SystemTime::now();
     let clock = Instant::now();
+    let span = telemetry::Attempt::start(instruments, &delivery);
+    let traceparent = span.traceparent();
     let result = sender
         .send(Request {
             method: &delivery.method,
             url: &delivery.url,
             webhook_id: &delivery.webhook_id,
             body: &delivery.body,
+            traceparent: traceparent.as_deref(),
         })
         .await;
     let duration = clock.elapsed();
     let attempts = delivery.attempts + 1;
+    let mut error_type = None;
     let (status, error, body, next, health) = match result {
         Ok(reply) => {
             let next = decide(retry, attempts, &reply);
@@ -43,14 +54,18 @@ pub(super) async fn attempt(sender: &Sender, retry: &RetryPolicy, delivery: Clai
                 Health::Answered,
             )
         }
-        Err(SendError::Refused(refusal)) => (
-            None,
-            Some(format!("refused: {refusal}")),
-            None,
-            Next::Finish(Status::Refused),
-            Health::Unknown,
-        ),
+        Err(SendError::Refused(refusal)) => {
+            error_type = Some("refused");
+            (
+                None,
+                Some(format!("refused: {refusal}")),
+                None,
+                Next::Finish(Status::Refused),
+                Health::Unknown,
+            )
+        }
         Err(error) => {
+            error_type = Some(error.kind());
             let health = if error.is_unreachable() {
                 Health::Unreachable
             } else {
@@ -60,6 +75,7 @@ pub(super) async fn attempt(sender: &Sender, retry: &RetryPolicy, delivery: Clai
             (None, Some(error.to_string()), None, next, health)
         }
     };
+    span.finish(status, error_type, &next, delivery.created_at);
     let outcome_name = match next {
         Next::Finish(status) => status.as_str(),
         Next::Retry(_) => "retry",

@@ -178,6 +178,11 @@ impl Destination {
         until
     }
 
+    /// Whether the breaker is open (or its probe in flight).
+    pub(crate) fn is_open(&self) -> bool {
+        matches!(self.breaker, Breaker::Open { .. } | Breaker::Probing { .. })
+    }
+
     /// The end of the open period, if the breaker is open.
     #[cfg(test)]
     pub(crate) fn open_until(&self) -> Option<Instant> {

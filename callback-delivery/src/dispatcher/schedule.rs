@@ -22,6 +22,7 @@ use super::attempt::{attempt, Finished};
 use super::destination::Destination;
 use super::Dispatcher;
 use crate::store::{ClaimRequest, Claimed, Outcome, Store};
+use crate::telemetry::Instruments;
 
 /// The most outcomes recorded in one exchange; more wait for the next.
 const RECORD_BATCH: usize = 512;
@@ -63,6 +64,7 @@ struct State {
     last_forget: Instant,
     sends: JoinSet<()>,
     finished: mpsc::UnboundedSender<Finished>,
+    instruments: Arc<Instruments>,
 }
 
 impl State {
@@ -102,6 +104,7 @@ impl State {
             .destinations
             .entry(finished.destination.clone())
             .or_insert_with(|| Destination::new(now));
+        let was_open = destination.is_open();
         if let Some(until) = destination.finish(finished.health, now, &policy) {
             tracing::warn!(
                 destination = %finished.destination,
@@ -111,6 +114,10 @@ impl State {
             self.open
                 .push(Reverse((until, finished.destination.clone())));
             self.defer_queued(&finished.destination, until, now);
+            self.report_breakers();
+        } else if was_open {
+            // A probe's (or a late) answer closed it.
+            self.report_breakers();
         }
         if let crate::store::Next::Retry(at) = finished.outcome.next {
             // A retry of ours due before the next poll: claim then.
@@ -141,6 +148,17 @@ impl State {
         self.ring.retain(|d| d != destination);
     }
 
+    /// Tells the metrics which destinations' breakers are open.
+    fn report_breakers(&self) {
+        let open = self
+            .destinations
+            .iter()
+            .filter(|(_, d)| d.is_open())
+            .map(|(name, _)| name.clone())
+            .collect();
+        self.instruments.breakers(open);
+    }
+
     /// Moves breakers whose open period ended to half-open.
     fn close_breakers(&mut self, now: Instant) {
         while let Some(Reverse((until, _))) = self.open.peek() {
@@ -155,6 +173,7 @@ impl State {
             }
             // Its deliveries may be claimed again: one will probe.
             self.more_due = true;
+            self.report_breakers();
         }
     }
 
@@ -209,8 +228,10 @@ impl State {
     fn spawn(&mut self, claimed: Claimed) {
         let dispatcher = Arc::clone(&self.dispatcher);
         let finished = self.finished.clone();
+        let instruments = Arc::clone(&self.instruments);
         self.sends.spawn(async move {
-            let result = attempt(&dispatcher.sender, &dispatcher.retry, claimed).await;
+            let result =
+                attempt(&dispatcher.sender, &dispatcher.retry, &instruments, claimed).await;
             // The scheduler is gone only when the dispatcher was aborted.
             let _ = finished.send(result);
         });
@@ -369,6 +390,7 @@ impl State {
 /// Runs the scheduler until `stop` is notified.
 pub(super) async fn run(dispatcher: Arc<Dispatcher>, stop: Arc<Notify>) {
     let store = Arc::clone(dispatcher.outbox.store());
+    let instruments = Arc::new(Instruments::new(&store));
     let wake = Arc::clone(&dispatcher.outbox.wake);
     let (finished, mut done) = mpsc::unbounded_channel();
     let now = Instant::now();
@@ -390,6 +412,7 @@ pub(super) async fn run(dispatcher: Arc<Dispatcher>, stop: Arc<Notify>) {
         last_forget: now,
         sends: JoinSet::new(),
         finished,
+        instruments,
     };
     let mut stopping = false;
     loop {

@@ -16,7 +16,7 @@ use std::time::{Duration, SystemTime};
 
 use super::{
     check_outcomes, list_limit, millis, resume_after, BoxFuture, ClaimRequest, Claimed, Exchange,
-    ListFilter, Next, Outcome, Store, StoreError, CLAIM_WALK,
+    ListFilter, Next, Outcome, QueueStats, Store, StoreError, CLAIM_WALK,
 };
 use crate::delivery::{
     destination_of, new_webhook_id, unix_millis, Attempt, Delivery, DeliveryId, NewDelivery, Status,
@@ -40,6 +40,7 @@ struct Inner {
 struct Row {
     delivery: Delivery,
     destination: String,
+    trace_context: Option<String>,
     body: String,
     attempts: Vec<Attempt>,
     lease: i64,
@@ -70,9 +71,10 @@ impl MemoryStore {
 
     fn enqueue_now(&self, deliveries: &[NewDelivery]) -> Result<Vec<DeliveryId>, StoreError> {
         let now = unix_millis(SystemTime::now());
+        let contexts = crate::telemetry::queued(deliveries);
         let mut inner = self.lock()?;
         let mut ids = Vec::with_capacity(deliveries.len());
-        for new in deliveries {
+        for (new, context) in deliveries.iter().zip(contexts) {
             inner.last_id += 1;
             let id = inner.last_id;
             let (status, next_attempt_at, finished_at) = match new.refused {
@@ -92,10 +94,12 @@ impl MemoryStore {
                 created_at: now,
                 next_attempt_at,
                 finished_at,
+                trace_id: context.as_deref().and_then(trace_id_of),
             };
             let row = Row {
                 delivery,
                 destination: destination_of(&new.url),
+                trace_context: context,
                 body: new.body.clone(),
                 attempts: Vec::new(),
                 lease: 0,
@@ -166,6 +170,7 @@ impl MemoryStore {
                 attempts: row.delivery.attempts,
                 created_at: row.delivery.created_at,
                 due_at: row.delivery.next_attempt_at.unwrap_or(now),
+                trace_context: row.trace_context.clone(),
             });
         }
         let resume = resume_after(&walked, &claimed, claim);
@@ -274,6 +279,11 @@ impl MemoryStore {
     }
 }
 
+/// The trace id of a W3C `traceparent`.
+fn trace_id_of(traceparent: &str) -> Option<String> {
+    traceparent.split('-').nth(1).map(str::to_owned)
+}
+
 impl Store for MemoryStore {
     fn enqueue<'a>(
         &'a self,
@@ -306,5 +316,28 @@ impl Store for MemoryStore {
 
     fn prune(&self, older_than: Duration, batch: usize) -> BoxFuture<'_, Result<u64, StoreError>> {
         Box::pin(async move { self.prune_now(older_than, batch) })
+    }
+
+    fn stats(&self) -> BoxFuture<'_, Result<Option<QueueStats>, StoreError>> {
+        Box::pin(async move {
+            let now = unix_millis(SystemTime::now());
+            let inner = self.lock()?;
+            let mut stats = QueueStats::default();
+            for row in inner.rows.values() {
+                if row.delivery.status != Status::Pending {
+                    continue;
+                }
+                stats.pending += 1;
+                if row.claimable(now) {
+                    stats.due += 1;
+                    let due = row.delivery.next_attempt_at;
+                    stats.oldest_due_at = match (stats.oldest_due_at, due) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
+                }
+            }
+            Ok(Some(stats))
+        })
     }
 }

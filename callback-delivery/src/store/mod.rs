@@ -102,6 +102,9 @@ pub struct Claimed {
     pub created_at: i64,
     /// When it was due, in milliseconds since the Unix epoch.
     pub due_at: i64,
+    /// The W3C `traceparent` of the span that queued it, if it was traced
+    /// (feature `otel`).
+    pub trace_context: Option<String>,
 }
 
 /// What to do after an attempt.
@@ -203,6 +206,18 @@ pub struct ListFilter {
     pub limit: usize,
 }
 
+/// The queue's counts at one moment ([`Store::stats`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueStats {
+    /// Pending deliveries, due or not, in flight or not.
+    pub pending: u64,
+    /// Pending deliveries due now and not leased.
+    pub due: u64,
+    /// When the oldest of those became due, in milliseconds since the Unix
+    /// epoch.
+    pub oldest_due_at: Option<i64>,
+}
+
 /// Notifications that deliveries were queued, possibly by another process
 /// ([`Store::wakeups`]).
 pub trait Wakeups: Send {
@@ -272,6 +287,12 @@ pub trait Store: Send + Sync + 'static {
     /// long, and repeats until none is left. Returns how many deliveries
     /// were deleted.
     fn prune(&self, older_than: Duration, batch: usize) -> BoxFuture<'_, Result<u64, StoreError>>;
+
+    /// The queue's counts now, for metrics; `None` from a store that does
+    /// not count.
+    fn stats(&self) -> BoxFuture<'_, Result<Option<QueueStats>, StoreError>> {
+        Box::pin(async { Ok(None) })
+    }
 
     /// Notifications of deliveries queued elsewhere (by another instance of
     /// the app on a shared database), if the store has them: the
@@ -378,6 +399,16 @@ pub(crate) fn next_state(next: Next, now: i64) -> (Status, Option<i64>, Option<i
 pub(crate) fn millis(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
+
+/// The queue's counts at ?1 (now): pending, due and not leased, the
+/// oldest due time. SQLite's spelling; PostgreSQL's in its store.
+#[cfg(feature = "sqlite")]
+pub(crate) const STATS_SQLITE: &str = "
+SELECT COUNT(*),
+       SUM(next_attempt_at <= ?1 AND (lease_until IS NULL OR lease_until <= ?1)),
+       MIN(CASE WHEN next_attempt_at <= ?1 AND (lease_until IS NULL OR lease_until <= ?1)
+                THEN next_attempt_at END)
+FROM callback_deliveries WHERE status = 'pending'";
 
 /// [`Store::list`] returns at most this many deliveries.
 pub(crate) const LIST_CAP: usize = 1000;

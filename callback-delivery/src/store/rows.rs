@@ -9,7 +9,7 @@ use super::{Claimed, StoreError};
 
 /// The columns a [`Delivery`] is read from.
 pub(super) const DELIVERY_COLUMNS: &str = "id, webhook_id, callback, method, url, status, \
-     attempts, last_error, last_status, created_at, next_attempt_at, finished_at";
+     attempts, last_error, last_status, created_at, next_attempt_at, finished_at, trace_context";
 
 /// The columns an [`Attempt`] is read from.
 pub(super) const ATTEMPT_COLUMNS: &str = "started_at, duration_ms, status, error, response_body";
@@ -28,6 +28,7 @@ pub(super) struct DeliveryRow {
     created_at: i64,
     next_attempt_at: Option<i64>,
     finished_at: Option<i64>,
+    trace_context: Option<String>,
 }
 
 impl TryFrom<DeliveryRow> for Delivery {
@@ -47,6 +48,7 @@ impl TryFrom<DeliveryRow> for Delivery {
             created_at: row.created_at,
             next_attempt_at: row.next_attempt_at,
             finished_at: row.finished_at,
+            trace_id: row.trace_context.as_deref().and_then(trace_id),
         })
     }
 }
@@ -89,6 +91,7 @@ pub(super) struct ClaimedRow {
     attempts: i64,
     created_at: i64,
     next_attempt_at: Option<i64>,
+    trace_context: Option<String>,
 }
 
 impl TryFrom<ClaimedRow> for Claimed {
@@ -107,6 +110,7 @@ impl TryFrom<ClaimedRow> for Claimed {
             attempts: count(row.attempts)?,
             created_at: row.created_at,
             due_at: row.next_attempt_at.unwrap_or(row.created_at),
+            trace_context: row.trace_context,
         })
     }
 }
@@ -117,6 +121,11 @@ where
     T: TryFrom<R, Error = StoreError>,
 {
     rows.into_iter().map(T::try_from).collect()
+}
+
+/// The trace id of a W3C `traceparent`.
+pub(super) fn trace_id(traceparent: &str) -> Option<String> {
+    traceparent.split('-').nth(1).map(str::to_owned)
 }
 
 fn status(name: &str) -> Result<Status, StoreError> {

@@ -114,6 +114,7 @@ impl<R> Outgoing<R> {
                 url: &self.url,
                 webhook_id: &webhook_id,
                 body: &self.body,
+                traceparent: None,
             })
             .await?;
         Ok(Answer {

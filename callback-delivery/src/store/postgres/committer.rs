@@ -20,6 +20,7 @@ const GROUP: usize = 512;
 /// One caller's deliveries, and where its answer goes.
 pub(super) struct Request {
     pub(super) deliveries: Vec<NewDelivery>,
+    pub(super) contexts: Vec<Option<String>>,
     pub(super) reply: oneshot::Sender<Result<Vec<DeliveryId>, StoreError>>,
 }
 
@@ -52,7 +53,7 @@ async fn in_transaction(
 ) -> Result<Vec<Result<Vec<DeliveryId>, StoreError>>, StoreError> {
     let mut conn = pool.acquire().await?;
     let mut tx = conn.begin().await?;
-    let all: Vec<&NewDelivery> = group.iter().flat_map(|r| r.deliveries.iter()).collect();
+    let all: Vec<(&NewDelivery, Option<String>)> = group.iter().flat_map(Request::rows).collect();
     let answers = match in_savepoint(&mut tx, all).await {
         Ok(ids) => {
             let mut ids = ids.into_iter();
@@ -64,7 +65,7 @@ async fn in_transaction(
         Err(_) => {
             let mut answers = Vec::with_capacity(group.len());
             for request in group {
-                answers.push(in_savepoint(&mut tx, request.deliveries.iter().collect()).await);
+                answers.push(in_savepoint(&mut tx, request.rows().collect()).await);
             }
             answers
         }
@@ -80,9 +81,16 @@ async fn in_transaction(
     Ok(answers)
 }
 
+impl Request {
+    /// Each delivery with its trace context.
+    fn rows(&self) -> impl Iterator<Item = (&NewDelivery, Option<String>)> {
+        self.deliveries.iter().zip(self.contexts.iter().cloned())
+    }
+}
+
 async fn in_savepoint(
     conn: &mut PgConnection,
-    deliveries: Vec<&NewDelivery>,
+    deliveries: Vec<(&NewDelivery, Option<String>)>,
 ) -> Result<Vec<DeliveryId>, StoreError> {
     sqlx::query("SAVEPOINT batch").execute(&mut *conn).await?;
     match insert(conn, deliveries).await {

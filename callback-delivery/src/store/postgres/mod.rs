@@ -18,7 +18,8 @@ use super::rows::{
 };
 use super::{
     check_outcomes, list_limit, millis, next_state, resume_after, sort_claimed, BoxFuture,
-    ClaimRequest, Claimed, Exchange, ListFilter, Outcome, Store, StoreError, Wakeups, CLAIM_WALK,
+    ClaimRequest, Claimed, Exchange, ListFilter, Outcome, QueueStats, Store, StoreError, Wakeups,
+    CLAIM_WALK,
 };
 use crate::delivery::{
     destination_of, new_webhook_id, unix_millis, Attempt, Delivery, DeliveryId, NewDelivery, Status,
@@ -196,7 +197,8 @@ impl PostgresStore {
         deliveries: &[NewDelivery],
     ) -> Result<Vec<DeliveryId>, StoreError> {
         check_text(deliveries)?;
-        let ids = insert(conn, deliveries.iter().collect()).await?;
+        let contexts = crate::telemetry::queued(deliveries);
+        let ids = insert(conn, deliveries.iter().zip(contexts).collect()).await?;
         if deliveries.iter().any(|d| d.refused.is_none()) {
             notify(conn).await?;
         }
@@ -395,11 +397,13 @@ impl Store for PostgresStore {
                 return Ok(Vec::new());
             }
             check_text(deliveries)?;
+            let contexts = crate::telemetry::queued(deliveries);
             let (reply, answer) = oneshot::channel();
             self.committer
                 .requests
                 .send(committer::Request {
                     deliveries: deliveries.to_vec(),
+                    contexts,
                     reply,
                 })
                 .await
@@ -432,6 +436,21 @@ impl Store for PostgresStore {
 
     fn prune(&self, older_than: Duration, batch: usize) -> BoxFuture<'_, Result<u64, StoreError>> {
         Box::pin(self.prune_finished(older_than, batch))
+    }
+
+    fn stats(&self) -> BoxFuture<'_, Result<Option<QueueStats>, StoreError>> {
+        Box::pin(async move {
+            let now = unix_millis(SystemTime::now());
+            let (pending, due, oldest): (i64, i64, Option<i64>) = sqlx::query_as(sql::STATS)
+                .bind(now)
+                .fetch_one(&self.pool)
+                .await?;
+            Ok(Some(QueueStats {
+                pending: u64::try_from(pending).unwrap_or(0),
+                due: u64::try_from(due).unwrap_or(0),
+                oldest_due_at: oldest,
+            }))
+        })
     }
 
     fn wakeups(&self) -> BoxFuture<'_, Result<Option<Box<dyn Wakeups>>, StoreError>> {
@@ -536,11 +555,14 @@ fn check_text(deliveries: &[NewDelivery]) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Inserts deliveries with one statement; their ids in order.
+/// Inserts deliveries, each with its trace context, with one statement;
+/// their ids in order.
 async fn insert(
     conn: &mut PgConnection,
-    deliveries: Vec<&NewDelivery>,
+    deliveries: Vec<(&NewDelivery, Option<String>)>,
 ) -> Result<Vec<DeliveryId>, StoreError> {
+    let contexts: Vec<Option<String>> = deliveries.iter().map(|(_, c)| c.clone()).collect();
+    let deliveries: Vec<&NewDelivery> = deliveries.into_iter().map(|(d, _)| d).collect();
     if deliveries.is_empty() {
         return Ok(Vec::new());
     }
@@ -580,6 +602,7 @@ async fn insert(
         .bind(&next_attempt_at)
         .bind(&finished_at)
         .bind(now)
+        .bind(&contexts)
         .fetch_all(&mut *conn)
         .await?;
     // RETURNING promises no order: match the rows by their webhook ids.

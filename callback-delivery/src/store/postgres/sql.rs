@@ -3,20 +3,29 @@
 /// Queues deliveries, one per element of the arrays, in their order:
 /// $1 webhook ids, $2 callbacks, $3 methods, $4 urls, $5 destinations,
 /// $6 bodies, $7 statuses, $8 last errors (the refusals), $9 next attempt
-/// times, $10 finish times; $11 now.
+/// times, $10 finish times, $12 trace contexts; $11 now.
 pub(super) const INSERT_DELIVERIES: &str = "
 INSERT INTO callback_deliveries
     (webhook_id, callback, method, url, destination, body, status, last_error,
-     created_at, next_attempt_at, finished_at)
+     created_at, next_attempt_at, finished_at, trace_context)
 SELECT webhook_id, callback, method, url, destination, body, status, last_error,
-       $11, next_attempt_at, finished_at
+       $11, next_attempt_at, finished_at, trace_context
 FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-            $7::text[], $8::text[], $9::int8[], $10::int8[])
+            $7::text[], $8::text[], $9::int8[], $10::int8[], $12::text[])
     WITH ORDINALITY
     AS n(webhook_id, callback, method, url, destination, body, status, last_error,
-         next_attempt_at, finished_at, ord)
+         next_attempt_at, finished_at, trace_context, ord)
 ORDER BY ord
 RETURNING id, webhook_id";
+
+/// The queue's counts at $1 (now): pending, due and not leased, the oldest
+/// due time.
+pub(super) const STATS: &str = "
+SELECT COUNT(*),
+       COUNT(*) FILTER (WHERE next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until <= $1)),
+       MIN(next_attempt_at) FILTER (WHERE next_attempt_at <= $1
+                                    AND (lease_until IS NULL OR lease_until <= $1))
+FROM callback_deliveries WHERE status = 'pending'";
 
 /// Announces queued deliveries (delivered on commit).
 pub(super) const NOTIFY: &str = "SELECT pg_notify($1, '')";
@@ -111,7 +120,7 @@ leased AS (
     FROM picked
     WHERE d.id = picked.id
     RETURNING d.id, d.lease, d.webhook_id, d.callback, d.method, d.url, d.destination,
-              d.body, d.attempts, d.created_at, d.next_attempt_at
+              d.body, d.attempts, d.created_at, d.next_attempt_at, d.trace_context
 )
 SELECT (SELECT count(*) FROM applied) AS recorded,
        (SELECT array_agg(name ORDER BY n) FROM walked) AS walked,

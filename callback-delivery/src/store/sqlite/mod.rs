@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
@@ -16,9 +16,10 @@ use tokio::task::JoinHandle;
 
 use super::rows::{convert, AttemptRow, DeliveryRow, ATTEMPT_COLUMNS, DELIVERY_COLUMNS};
 use super::{
-    list_limit, BoxFuture, ClaimRequest, Exchange, ListFilter, Outcome, Store, StoreError,
+    list_limit, BoxFuture, ClaimRequest, Exchange, ListFilter, Outcome, QueueStats, Store,
+    StoreError,
 };
-use crate::delivery::{Attempt, Delivery, DeliveryId, NewDelivery};
+use crate::delivery::{unix_millis, Attempt, Delivery, DeliveryId, NewDelivery};
 
 mod checkpoint;
 mod sync;
@@ -354,9 +355,14 @@ impl Store for SqliteStore {
             if deliveries.is_empty() {
                 return Ok(Vec::new());
             }
+            let contexts = crate::telemetry::queued(deliveries);
             let deliveries = deliveries.to_vec();
-            self.ask(|reply| Command::Enqueue { deliveries, reply })
-                .await
+            self.ask(|reply| Command::Enqueue {
+                deliveries,
+                contexts,
+                reply,
+            })
+            .await
         })
     }
 
@@ -393,6 +399,22 @@ impl Store for SqliteStore {
         id: DeliveryId,
     ) -> BoxFuture<'_, Result<Option<(Delivery, Vec<Attempt>)>, StoreError>> {
         Box::pin(self.get_one(id))
+    }
+
+    fn stats(&self) -> BoxFuture<'_, Result<Option<QueueStats>, StoreError>> {
+        Box::pin(async move {
+            let now = unix_millis(SystemTime::now());
+            let (pending, due, oldest): (i64, Option<i64>, Option<i64>) =
+                sqlx::query_as(super::STATS_SQLITE)
+                    .bind(now)
+                    .fetch_one(&self.inner.readers)
+                    .await?;
+            Ok(Some(QueueStats {
+                pending: u64::try_from(pending).unwrap_or(0),
+                due: due.and_then(|d| u64::try_from(d).ok()).unwrap_or(0),
+                oldest_due_at: oldest,
+            }))
+        })
     }
 
     fn prune(&self, older_than: Duration, batch: usize) -> BoxFuture<'_, Result<u64, StoreError>> {

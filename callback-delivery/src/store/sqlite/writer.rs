@@ -68,6 +68,8 @@ const GROUP: usize = 1024;
 pub(super) enum Command {
     Enqueue {
         deliveries: Vec<NewDelivery>,
+        /// The trace context of each delivery (see `telemetry::queued`).
+        contexts: Vec<Option<String>>,
         reply: oneshot::Sender<Result<Vec<DeliveryId>, StoreError>>,
     },
     Exchange {
@@ -184,7 +186,11 @@ async fn run_group(
     let mut others = Vec::new();
     for command in commands {
         match command {
-            Command::Enqueue { deliveries, reply } => enqueues.push((deliveries, reply)),
+            Command::Enqueue {
+                deliveries,
+                contexts,
+                reply,
+            } => enqueues.push((deliveries, contexts, reply)),
             other => others.push(other),
         }
     }
@@ -192,7 +198,7 @@ async fn run_group(
         Ok(tx) => tx,
         Err(error) => {
             let error = StoreError::from(error);
-            for (_, reply) in enqueues {
+            for (_, _, reply) in enqueues {
                 let _ = reply.send(Err(error.duplicate()));
             }
             for command in others {
@@ -203,9 +209,12 @@ async fn run_group(
     };
     let now = unix_millis(SystemTime::now());
     let mut answers = Vec::with_capacity(enqueues.len() + others.len());
-    let batches: Vec<&[NewDelivery]> = enqueues.iter().map(|(d, _)| d.as_slice()).collect();
+    let batches: Vec<(&[NewDelivery], &[Option<String>])> = enqueues
+        .iter()
+        .map(|(d, c, _)| (d.as_slice(), c.as_slice()))
+        .collect();
     let inserted = insert_batches(&mut tx, &batches, now).await;
-    for ((_, reply), result) in enqueues.into_iter().zip(inserted) {
+    for ((_, _, reply), result) in enqueues.into_iter().zip(inserted) {
         answers.push(Answer::Enqueue(reply, result));
     }
     for command in others {
@@ -247,23 +256,27 @@ fn fail(command: Command, error: &StoreError) {
 /// else batch by batch, each alone. The answer of each batch in order.
 async fn insert_batches(
     conn: &mut SqliteConnection,
-    batches: &[&[NewDelivery]],
+    batches: &[(&[NewDelivery], &[Option<String>])],
     now: i64,
 ) -> Vec<Result<Vec<DeliveryId>, StoreError>> {
     if batches.is_empty() {
         return Vec::new();
     }
-    let all: Vec<&NewDelivery> = batches.iter().flat_map(|b| b.iter()).collect();
+    let all: Vec<(&NewDelivery, &Option<String>)> = batches
+        .iter()
+        .flat_map(|(d, c)| d.iter().zip(c.iter()))
+        .collect();
     if let Ok(ids) = insert(conn, &all, now).await {
         let mut ids = ids.into_iter();
         return batches
             .iter()
-            .map(|batch| Ok(ids.by_ref().take(batch.len()).collect()))
+            .map(|(batch, _)| Ok(ids.by_ref().take(batch.len()).collect()))
             .collect();
     }
     let mut answers = Vec::with_capacity(batches.len());
-    for batch in batches {
-        let rows: Vec<&NewDelivery> = batch.iter().collect();
+    for (batch, contexts) in batches {
+        let rows: Vec<(&NewDelivery, &Option<String>)> =
+            batch.iter().zip(contexts.iter()).collect();
         answers.push(insert(conn, &rows, now).await);
     }
     answers
@@ -271,25 +284,25 @@ async fn insert_batches(
 
 /// Inserts the rows of the JSON array ?1 (each an array: webhook id,
 /// callback, method, url, destination, body, status, last error, next
-/// attempt time, finish time), in order, created at ?2.
+/// attempt time, finish time, trace context), in order, created at ?2.
 const INSERT: &str = "
 INSERT INTO callback_deliveries
     (webhook_id, callback, method, url, destination, body, status, last_error,
-     created_at, next_attempt_at, finished_at)
+     created_at, next_attempt_at, finished_at, trace_context)
 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,
-       value ->> 6, value ->> 7, ?2, value ->> 8, value ->> 9
+       value ->> 6, value ->> 7, ?2, value ->> 8, value ->> 9, value ->> 10
 FROM json_each(?1)
 ORDER BY key";
 
 /// Inserts deliveries with one statement (all or none); their ids in order.
 async fn insert(
     conn: &mut SqliteConnection,
-    deliveries: &[&NewDelivery],
+    deliveries: &[(&NewDelivery, &Option<String>)],
     now: i64,
 ) -> Result<Vec<DeliveryId>, StoreError> {
     let rows: Vec<_> = deliveries
         .iter()
-        .map(|delivery| {
+        .map(|(delivery, context)| {
             let (status, next_attempt_at, finished_at) = match delivery.refused {
                 None => (Status::Pending, Some(now), None),
                 Some(_) => (Status::Refused, None, Some(now)),
@@ -305,6 +318,7 @@ async fn insert(
                 &delivery.refused,
                 next_attempt_at,
                 finished_at,
+                context,
             )
         })
         .collect();
@@ -468,7 +482,8 @@ SELECT
     (SELECT json_group_array(json_object(
          'id', id, 'lease', lease + 1, 'webhook_id', webhook_id, 'callback', callback,
          'method', method, 'url', url, 'destination', destination, 'body', body,
-         'attempts', attempts, 'created_at', created_at, 'next_attempt_at', next_attempt_at))
+         'attempts', attempts, 'created_at', created_at, 'next_attempt_at', next_attempt_at,
+         'trace_context', trace_context))
      FROM (SELECT * FROM picked ORDER BY rank, next_attempt_at, id))";
 
 /// Leases the deliveries whose ids are in the JSON array ?3 to ?1 until
