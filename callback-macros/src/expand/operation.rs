@@ -1,11 +1,12 @@
-//! Code generation shared by the route and callback macros.
+//! The parts of an operation's description that a route and a group's
+//! declarations write alike: responses, security, the doc comment.
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Attribute, Meta, Type};
 
-use crate::args::{ResponseArg, SecurityArg};
+use crate::attr::{ResponseArg, SecurityArg};
 
 /// `__operation.…_response(STATUS, description);` and its headers, for one
 /// entry of `responses(…)`.
@@ -83,7 +84,7 @@ pub fn docs(attrs: &[Attribute]) -> TokenStream {
 }
 
 /// `Some(&[("bearer", &[]), …])` for `security(…)`, `None` when not given.
-pub fn security(arg: Option<&Vec<SecurityArg>>) -> TokenStream {
+pub fn security(arg: Option<&[SecurityArg]>) -> TokenStream {
     match arg {
         None => quote!(::core::option::Option::None),
         Some(alternatives) => {
