@@ -31,10 +31,6 @@
 //! `send` (request and delivery time). The code the macros generate reaches
 //! what it needs through a hidden `__private` module, not part of the API.
 
-// The crate's own handlers (the deliveries view) use its route macros,
-// whose expansion names `::callback_runtime`.
-extern crate self as callback_runtime;
-
 mod api;
 mod assembly;
 mod describe;

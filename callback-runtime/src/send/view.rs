@@ -259,6 +259,7 @@ fn outbox(request: &HttpRequest) -> Result<&Outbox, ViewError> {
 /// Newest first; filter by `status`, page with `before`.
 #[get(
     "/deliveries",
+    crate = "crate",
     tags = ["deliveries"],
     responses(403 => HttpValidationError, 503 => HttpValidationError)
 )]
@@ -286,6 +287,7 @@ pub async fn list_deliveries(
 /// One delivery and its attempt log.
 #[get(
     "/deliveries/{id}",
+    crate = "crate",
     tags = ["deliveries"],
     responses(403 => HttpValidationError, 404 => HttpValidationError, 503 => HttpValidationError)
 )]
