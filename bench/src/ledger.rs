@@ -22,6 +22,10 @@ pub struct Ledger {
     pub gone: u64,
     /// Deleted by retention after they finished.
     pub pruned: u64,
+    /// In a state this ledger has no column for (one the store gained
+    /// since): accounted for, shown apart.
+    #[serde(default)]
+    pub other: u64,
 }
 
 impl Ledger {
@@ -35,19 +39,32 @@ impl Ledger {
 
     /// Counts `count` deliveries found in state `status`.
     pub fn add(&mut self, status: Status, count: u64) {
+        self.add_named(status.as_str(), count);
+    }
+
+    /// Counts `count` deliveries found in the state the store names
+    /// `status`.
+    pub fn add_named(&mut self, status: &str, count: u64) {
         let slot = match status {
-            Status::Pending => &mut self.pending,
-            Status::Delivered => &mut self.delivered,
-            Status::Refused => &mut self.refused,
-            Status::Failed => &mut self.failed,
-            Status::Gone => &mut self.gone,
+            "pending" => &mut self.pending,
+            "delivered" => &mut self.delivered,
+            "refused" => &mut self.refused,
+            "failed" => &mut self.failed,
+            "gone" => &mut self.gone,
+            _ => &mut self.other,
         };
         *slot += count;
     }
 
     /// Deliveries found, in any state or pruned.
     pub fn accounted(&self) -> u64 {
-        self.delivered + self.pending + self.refused + self.failed + self.gone + self.pruned
+        self.delivered
+            + self.pending
+            + self.refused
+            + self.failed
+            + self.gone
+            + self.pruned
+            + self.other
     }
 
     /// Accepted deliveries that are nowhere.
@@ -71,6 +88,7 @@ impl Ledger {
             failed: self.failed + other.failed,
             gone: self.gone + other.gone,
             pruned: self.pruned + other.pruned,
+            other: self.other + other.other,
         }
     }
 
@@ -94,6 +112,9 @@ impl fmt::Display for Ledger {
         )?;
         if self.pruned > 0 {
             write!(f, " + pruned {}", self.pruned)?;
+        }
+        if self.other > 0 {
+            write!(f, " + in other states {}", self.other)?;
         }
         write!(f, "; missing {}", self.missing())?;
         if self.extra() > 0 {
@@ -133,6 +154,15 @@ mod tests {
             "{error}"
         );
         assert!(error.contains("+ pruned 1; missing 1"), "{error}");
+    }
+
+    #[test]
+    fn a_state_without_a_column_is_accounted_for() {
+        let mut ledger = Ledger::of(3);
+        ledger.add_named("delivered", 2);
+        ledger.add_named("cancelled", 1);
+        assert_eq!((ledger.other, ledger.missing()), (1, 0));
+        assert!(ledger.to_string().contains("+ in other states 1;"));
     }
 
     #[test]

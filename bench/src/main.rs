@@ -48,6 +48,7 @@
 
 mod app;
 mod chart;
+mod format;
 mod generate;
 mod http;
 mod ledger;

@@ -1,5 +1,6 @@
 //! What one run measured, and how it stands against the targets.
 
+use crate::format::thousands;
 use crate::machine::Machine;
 use crate::measure::assembly::Assembly;
 use crate::measure::build_time::BuildTimes;
@@ -11,7 +12,6 @@ use crate::measure::isolation::Isolation;
 use crate::measure::memory::MemoryGrowth;
 use crate::measure::postgres::Postgres;
 use crate::measure::throughput::Throughput;
-use crate::report::thousands;
 use crate::stats;
 
 /// Everything one run measured.

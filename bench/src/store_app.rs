@@ -127,9 +127,7 @@ impl Books {
 
     fn fill(&self, ledger: &mut Ledger, keep: impl Fn(&Count) -> bool) {
         for count in self.deliveries.iter().filter(|c| keep(c)) {
-            if let Some(status) = Status::parse(&count.status) {
-                ledger.add(status, count.count);
-            }
+            ledger.add_named(&count.status, count.count);
         }
     }
 
@@ -145,6 +143,7 @@ impl Books {
             failed: now.failed.saturating_sub(then.failed),
             gone: now.gone.saturating_sub(then.gone),
             pruned: now.pruned.saturating_sub(then.pruned),
+            other: now.other.saturating_sub(then.other),
         }
     }
 }

@@ -53,15 +53,15 @@ fn wal_limit() -> String {
 fn ledger_table(w: &mut String, rows: &[(String, Ledger)]) {
     let _ = writeln!(
         w,
-        "\nLedger: accepted = delivered + pending + refused + failed + gone + pruned; \
-         missing = accepted − all of those.\n\n\
-         | Run | Accepted | Delivered | Pending | Refused | Failed | Gone | Pruned | Missing |\n\
-         | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+        "\nLedger: accepted = delivered + pending + refused + failed + gone + pruned \
+         (+ any other state of the store); missing = accepted − all of those.\n\n\
+         | Run | Accepted | Delivered | Pending | Refused | Failed | Gone | Pruned | Other states | Missing |\n\
+         | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     );
     for (name, l) in rows {
         let _ = writeln!(
             w,
-            "| {name} | {} | {} | {} | {} | {} | {} | {} | **{}** |",
+            "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | **{}** |",
             thousands(l.accepted as f64),
             thousands(l.delivered as f64),
             thousands(l.pending as f64),
@@ -69,6 +69,7 @@ fn ledger_table(w: &mut String, rows: &[(String, Ledger)]) {
             thousands(l.failed as f64),
             thousands(l.gone as f64),
             thousands(l.pruned as f64),
+            thousands(l.other as f64),
             thousands(l.missing() as f64)
         );
     }

@@ -6,6 +6,8 @@ use std::fmt::Write as _;
 
 mod delivery;
 
+pub use crate::format::thousands;
+
 use crate::measure::binary_size::Sizes;
 use crate::measure::build_time::BuildTimes;
 use crate::measure::instructions::Count;
@@ -550,19 +552,6 @@ pub(crate) fn micros_fine(us: f64) -> String {
     }
 }
 
-/// `12345.6` as `12,346`.
-pub fn thousands(value: f64) -> String {
-    let digits = format!("{:.0}", value.max(0.0));
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 pub(crate) fn micros(us: f64) -> String {
     if us >= 1000.0 {
         format!("{:.2} ms", us / 1000.0)
@@ -636,11 +625,5 @@ mod tests {
         // A framework rewrite leaves the sizes block alone.
         let third = update(Some(&second), "new figures");
         assert!(third.contains("new figures") && third.contains("new sizes"));
-    }
-
-    #[test]
-    fn thousands_separators() {
-        assert_eq!(thousands(1234567.4), "1,234,567");
-        assert_eq!(thousands(999.0), "999");
     }
 }
