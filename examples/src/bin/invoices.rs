@@ -12,6 +12,10 @@
 //! - `CALLBACKS_ALLOW_LOOPBACK=1`: let callbacks go to 127.0.0.0/8 and ::1
 //!   (off by default: the SSRF guard refuses loopback).
 //!
+//! - `OTEL_EXPORTER_OTLP_ENDPOINT` (and `OTEL_EXPORTER_OTLP_PROTOCOL`,
+//!   `http/protobuf` or `http/json`): export traces and metrics over OTLP
+//!   (see `examples::telemetry`); unset, nothing is exported.
+//!
 //! `--export-openapi FILE` writes the document to FILE (the bytes
 //! `/openapi.json` serves) and exits, without a server or a database.
 
@@ -40,6 +44,12 @@ async fn main() -> std::io::Result<()> {
             return Ok(());
         }
         _ => fail("usage: invoices [--export-openapi FILE]"),
+    }
+
+    // Before the dispatcher starts: it records through the global providers.
+    let telemetry = examples::telemetry::init().unwrap_or_else(|e| fail(e));
+    if telemetry.exports() {
+        println!("exporting traces and metrics over OTLP");
     }
 
     let secret = std::env::var("CALLBACKS_SECRET").unwrap_or_else(|_| {
@@ -96,7 +106,10 @@ async fn main() -> std::io::Result<()> {
     // A real app puts its own rule here.
     let access = web::Data::new(DeliveriesAccess::allow_all());
     HttpServer::new(move || {
-        let app = App::new().app_data(outbox.clone()).app_data(access.clone());
+        let app = App::new()
+            .wrap_fn(examples::telemetry::trace_request)
+            .app_data(outbox.clone())
+            .app_data(access.clone());
         // On PostgreSQL the handler writes the invoice and queues its
         // callback in one transaction.
         let app = match &pool {
@@ -110,6 +123,8 @@ async fn main() -> std::io::Result<()> {
     .await?;
     dispatcher.shutdown().await;
     pruner.abort();
+    // The exporters block while they flush: off the runtime's thread.
+    let _ = actix_web::rt::task::spawn_blocking(move || telemetry.shutdown()).await;
     Ok(())
 }
 

@@ -36,6 +36,7 @@ pub(crate) struct Received {
     pub(crate) body: String,
     pub(crate) at: Instant,
     pub(crate) verified: bool,
+    pub(crate) traceparent: Option<String>,
 }
 
 /// A loopback HTTP server that answers each path from a script (200 once
@@ -111,6 +112,7 @@ async fn answer(
         body: String::from_utf8_lossy(&body).into_owned(),
         at: Instant::now(),
         verified,
+        traceparent: header("traceparent").map(str::to_owned),
     });
     let next = receiver
         .scripts

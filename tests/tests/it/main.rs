@@ -8,6 +8,7 @@ mod errors;
 mod faults;
 mod fixtures;
 mod http;
+mod otel;
 mod postgres;
 mod sending;
 mod support;
