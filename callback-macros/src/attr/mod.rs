@@ -88,38 +88,30 @@ macro_rules! keys {
             fn peek(
                 input: ::syn::parse::ParseStream<'_>,
                 lookahead: &::syn::parse::Lookahead1<'_>,
-            ) -> ::syn::Result<::core::option::Option<(Self, ::proc_macro2::Span)>> {
+            ) -> ::syn::Result<Option<(Self, ::proc_macro2::Span)>> {
                 $(
-                    if let ::core::option::Option::Some((key, span)) =
-                        <$Inner as $crate::attr::Keys>::peek(input, lookahead)?
-                    {
-                        return ::core::result::Result::Ok(::core::option::Option::Some((
-                            $Key::$Inner(key),
-                            span,
-                        )));
+                    if let Some((key, span)) = <$Inner as $crate::attr::Keys>::peek(input, lookahead)? {
+                        return Ok(Some(($Key::$Inner(key), span)));
                     }
                 )?
                 $(
                     if lookahead.peek($crate::attr::keyword!($word)) {
                         let token: $crate::attr::keyword!($word) = input.parse()?;
-                        return ::core::result::Result::Ok(::core::option::Option::Some((
-                            $Key::$Variant,
-                            token.span,
-                        )));
+                        return Ok(Some(($Key::$Variant, token.span)));
                     }
                 )*
-                ::core::result::Result::Ok(::core::option::Option::None)
+                Ok(None)
             }
 
-            fn names(names: &mut ::std::vec::Vec<&'static str>) {
+            fn names(names: &mut Vec<&'static str>) {
                 $(<$Inner as $crate::attr::Keys>::names(names);)?
-                names.extend([$(::core::stringify!($word)),*]);
+                names.extend([$(stringify!($word)),*]);
             }
 
             fn name(self) -> &'static str {
                 match self {
-                    $($Key::$Inner(key) => <$Inner as $crate::attr::Keys>::name(key),)?
-                    $($Key::$Variant => ::core::stringify!($word),)*
+                    $($Key::$Inner(key) => $crate::attr::Keys::name(key),)?
+                    $($Key::$Variant => stringify!($word),)*
                 }
             }
         }
