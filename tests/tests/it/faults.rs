@@ -181,7 +181,6 @@ fn a_destination_that_never_answers_stalls_no_one() {
             .all(|d| d.status == Status::Delivered));
         assert_eq!(connections.load(Ordering::SeqCst), 1);
         dispatch.shutdown().await;
-        store.close().await;
     });
 }
 
@@ -220,7 +219,6 @@ fn a_client_with_thousands_queued_does_not_starve_one_with_one() {
         eprintln!("fairness: the one callback waited {waited:?}, with {busy_done} of 2000 of the other client's delivered");
         assert!(busy_done < 2000, "the quiet client waited for the whole backlog");
         dispatch.shutdown().await;
-        store.close().await;
     });
 }
 
@@ -303,7 +301,6 @@ fn a_name_that_does_not_resolve_is_looked_up_once_and_stalls_no_one() {
             Some("`nowhere.test` could not be resolved: no answer from the name server")
         );
         dispatch.shutdown().await;
-        store.close().await;
     });
 }
 
@@ -699,6 +696,51 @@ fn drain_measure() {
             N as f64 / elapsed.as_secs_f64()
         );
         dispatch.shutdown().await;
-        store.close().await;
+    });
+}
+
+/// How fast one dispatcher works through a backlog to one live receiver;
+/// prints, asserts nothing about time. Run with `cargo test --release -p
+/// tests --test it drain_live_measure -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement, not a test"]
+fn drain_live_measure() {
+    const N: usize = 2_000;
+    let receiver = Receiver::default();
+    let hooks = receiver.start();
+    let scratch = Scratch::new("drain-live");
+    runtime().block_on(async {
+        // DRAIN_DATABASE_URL names a PostgreSQL database (whose tables are
+        // emptied first) to drain instead of a SQLite file.
+        let outbox = match std::env::var("DRAIN_DATABASE_URL") {
+            Ok(url) => {
+                let store = callback_runtime::delivery::store::PostgresStore::connect(&url)
+                    .await
+                    .unwrap();
+                sqlx::query("TRUNCATE callback_attempts, callback_deliveries")
+                    .execute(store.pool())
+                    .await
+                    .unwrap();
+                Outbox::new(store)
+            }
+            Err(_) => Outbox::new(SqliteStore::open(scratch.db()).await.unwrap()),
+        };
+        let batch: Vec<NewDelivery> = (0..N)
+            .map(|n| to(format!("http://{hooks}/live/{n}"), n))
+            .collect();
+        outbox.enqueue_all(&batch).await.unwrap();
+        let start = Instant::now();
+        let dispatch = Dispatcher::new(
+            outbox.clone(),
+            sender(Guard::new().allow_loopback(), Duration::from_secs(3)),
+        )
+        .spawn();
+        assert!(eventually(Duration::from_secs(120), || receiver.received().len() >= N).await);
+        let elapsed = start.elapsed();
+        eprintln!(
+            "drain live: {N} in {elapsed:?}, {:.0}/s",
+            N as f64 / elapsed.as_secs_f64()
+        );
+        dispatch.shutdown().await;
     });
 }
