@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// A delivery's key in its store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema), schemars(inline))]
 #[serde(transparent)]
 pub struct DeliveryId(pub i64);
 
@@ -19,6 +20,11 @@ impl fmt::Display for DeliveryId {
 
 /// Where a delivery is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename = "DeliveryStatus")
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Waiting for its next attempt (or in flight, under a lease).
@@ -92,6 +98,7 @@ pub struct NewDelivery {
 
 /// A queued delivery, as the deliveries view shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Delivery {
     /// The key in the store.
     pub id: DeliveryId,
@@ -126,6 +133,11 @@ pub struct Delivery {
 
 /// One attempt to send a delivery.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename = "DeliveryAttempt")
+)]
 pub struct Attempt {
     /// When the request started, in milliseconds since the Unix epoch.
     pub started_at: i64,

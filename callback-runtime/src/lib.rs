@@ -7,47 +7,72 @@
 //! OpenAPI 3.1 document at `/openapi.json` with Swagger UI at `/docs`,
 //! ReDoc at `/redoc` and Scalar at `/scalar`.
 //!
-//! Each docs UI is a feature, all on by default: `swagger-ui`, `redoc`,
-//! `scalar`. With `default-features = false` the binary carries none of the
-//! bundles and serves only the document; a page whose feature is off is not
-//! served.
+//! Features: each docs UI (`swagger-ui`, `redoc`, `scalar`), `delivery`
+//! (sending and receiving callbacks: the `callback-delivery` crate),
+//! `sqlite` and `postgres` (its stores) and `otel` (its telemetry). The
+//! default is the three UIs, `delivery` and `sqlite`. With
+//! `default-features = false` the binary carries none of the bundles and no
+//! HTTP client, store or signing code, and serves only the document.
 //!
 //! Each public type has one path. The types of every app are at the root;
-//! two modules are namespaces of their own:
+//! the modules are namespaces of their own:
 //! - [`openapi`]: the document model, what [`ApiService::document`] returns
 //!   and what [`Api`]'s metadata methods take;
 //! - [`send`]: sending the declared callbacks and webhooks ([`send::Trigger`],
-//!   [`send::Outgoing`], [`send::webhook`]), receiving them
-//!   ([`send::SignedJson`]), and the operators' deliveries view
-//!   ([`send::view`]);
+//!   [`send::Outgoing`], [`send::webhook`]);
+//! - `receive`: receiving them (`receive::SignedJson`; feature `delivery`);
+//! - `deliveries`: the operators' view of the deliveries (feature
+//!   `delivery`);
+//! - `delivery`: the `callback-delivery` crate (the store, signing, the
+//!   SSRF guard, the sender and the dispatcher; feature `delivery`).
 //!
-//! and [`delivery`] is the `callback-delivery` crate (the store, signing,
-//! the SSRF guard, the sender and the dispatcher).
+//! Inside, the crate is in layers, each using only the ones before it:
+//! 1. `openapi`: the document model (data);
+//! 2. `describe`: the contracts every layer uses: what the macros generate,
+//!    [`ApiInput`], [`ApiOutput`], [`OperationBuilder`] and the 422 body
+//!    [`HttpValidationError`];
+//! 3. `assembly`: start-up, the mounted operations become one checked
+//!    document;
+//! 4. `serve`: request time, the checks behind one 422 for every problem;
+//! 5. `send`: computing the callback requests from a captured trigger;
+//! 6. `actix`: the one adapter to actix-web: extraction, the handler's
+//!    call, mounting and the docs site, receiving, the deliveries view.
 //!
-//! Inside, the crate is laid out by when its code runs: `describe` (what the
-//! macros generate: compile-time data), `openapi` (the document model),
-//! `assembly` (start-up: the mounted operations become one checked
-//! document), `serve` (request time: validating input, the docs site) and
-//! `send` (request and delivery time). The code the macros generate reaches
-//! what it needs through a hidden `__private` module, not part of the API.
+//! Only `actix` names actix-web. The code the macros generate reaches what
+//! it needs through a hidden `__private` module, not part of the API.
 
-mod api;
+mod actix;
 mod assembly;
 mod describe;
 pub mod openapi;
 pub mod send;
 mod serve;
 
-pub use api::{Api, ApiScope, ApiService, ApiServiceFactory};
+pub use actix::api::{Api, ApiScope, ApiService, ApiServiceFactory};
+pub use actix::extract::{Cookies, Headers, ValidJson, ValidJsonFuture, ValidPath, ValidQuery};
 pub use assembly::AssemblyError;
 pub use callback_macros::{
     callbacks, delete, get, head, options, patch, post, put, trace, webhooks,
 };
-pub use describe::{ApiInput, ApiOutput, CallbackGroup, OperationBuilder, WebhookGroup};
-pub use serve::extract::{
-    Cookies, Headers, InputError, ValidJson, ValidJsonFuture, ValidPath, ValidQuery,
-};
-pub use serve::validation::{HttpValidationError, LocationItem, ValidationError};
+pub use describe::validation::{HttpValidationError, LocationItem, ValidationError};
+pub use describe::{ApiInput, ApiOutput, BodyUse, CallbackGroup, OperationBuilder, WebhookGroup};
+pub use serve::problems::InputError;
+
+/// Receiving signed callbacks: an extractor that verifies the Standard
+/// Webhooks signature on the raw body before decoding the declared body type
+/// (feature `delivery`).
+#[cfg(feature = "delivery")]
+pub mod receive {
+    pub use crate::actix::receive::{Received, SignedJson};
+}
+
+/// The operators' view of the deliveries: annotated handlers to mount with
+/// [`Api::service`](crate::Api::service), behind the app's own access rule
+/// (feature `delivery`).
+#[cfg(feature = "delivery")]
+pub mod deliveries {
+    pub use crate::actix::deliveries::*;
+}
 
 /// Delivery: the store, signing, the SSRF guard, the sender and the
 /// dispatcher (the `callback-delivery` crate; feature `delivery`).
@@ -57,16 +82,17 @@ pub use callback_delivery as delivery;
 /// Support for the generated code; not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::api::Entry;
+    pub use crate::actix::api::Entry;
+    pub use crate::actix::endpoint::{
+        body_values_available_to, describe_inputs, opaque_parameters, serve, serve_with_status,
+        trigger_group, Endpoint,
+    };
+    pub use crate::describe::ApiInputs;
     pub use crate::describe::{
         callback_group, webhook_group, ApiOperation, CallbackSpec, OperationSpec, SecuritySpec,
     };
     pub use crate::send::groups::{CallbackGroupType, WebhookGroupType};
-    pub use crate::send::trigger::{CaptureBody, TriggerPlan};
-    pub use crate::serve::endpoint::{
-        describe_inputs, opaque_parameters, serve, serve_with_status, takes_trigger, trigger_group,
-        ApiInputs,
-    };
+    pub use crate::send::trigger::TriggerPlan;
     pub use crate::serve::problems::OperationInputs;
     pub use actix_web;
     pub use callback_expr::{Method, ParameterRead};
@@ -137,6 +163,9 @@ pub mod __private {
         callback_expr::const_str_eq(a, b, false)
     }
 }
+
+#[cfg(test)]
+mod layering_tests;
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -18,10 +18,10 @@
 //! the answer is 409, and that callback is never sent.
 
 use actix_web::{web, HttpRequest};
+use callback_runtime::deliveries::{get_delivery, list_deliveries};
 use callback_runtime::delivery::dispatcher::Outbox;
 use callback_runtime::delivery::store::PostgresStore;
 use callback_runtime::delivery::NewDelivery;
-use callback_runtime::send::view::{get_delivery, list_deliveries};
 use callback_runtime::{callbacks, post, Api, ApiService, AssemblyError, HttpValidationError};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use std::sync::Mutex;
 
 use actix_web::web;
-use callback_runtime::send::Received;
+use callback_runtime::receive::Received;
 
 use crate::invoices::{invoice_callbacks, InvoiceEvent, InvoiceEventReceived};
 

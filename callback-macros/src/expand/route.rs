@@ -85,17 +85,6 @@ pub fn expand(route: &Route) -> TokenStream {
         |group| quote_spanned!(group.span()=> <#group::__Group as #rt::CallbackGroupType>::GROUP),
     );
     let checks = compile_time_checks(route, &krate);
-    // The JSON body is kept for a handler that takes a `Trigger` (only
-    // an operation with callbacks can): decided once, at registration.
-    let capture = (!groups.is_empty()).then(|| {
-        quote! {
-            let __resource = if #rt::takes_trigger::<#name>() {
-                __resource.app_data(#rt::CaptureBody)
-            } else {
-                __resource
-            };
-        }
-    });
 
     quote! {
         #(#doc_attrs)*
@@ -112,14 +101,16 @@ pub fn expand(route: &Route) -> TokenStream {
                 let __resource = #actix::Resource::new(#path)
                     .name(#resource_name)
                     .guard(#actix::guard::#guard());
-                #capture
                 let __resource = __resource.to(__handler);
                 #actix::dev::HttpServiceFactory::register(__resource, __config);
             }
         }
 
-        impl #rt::ApiOperation for #name {
+        impl #rt::Endpoint for #name {
             type Inputs = #inputs;
+        }
+
+        impl #rt::ApiOperation for #name {
             const SPEC: #rt::OperationSpec = #rt::OperationSpec {
                 method: #rt::Method::#method,
                 path: #path,
@@ -180,6 +171,12 @@ fn compile_time_checks(route: &Route, krate: &CratePath) -> TokenStream {
     if groups.is_empty() && trigger_checks.is_empty() {
         return TokenStream::new();
     }
+    // A `Trigger` whose group reads `$request.body#/…` gets the values
+    // from the argument that parses the body as JSON: there must be one.
+    let body_check = quote_spanned!(name.span()=> ::core::assert!(
+        #rt::body_values_available_to::<#name>(),
+        "a callback group of this handler's `Trigger` reads the request body (`$request.body#/…`), but no argument parses it as JSON: take the body as `web::Json<T>`"
+    ););
     let path_names = &route.attr.path.names;
     let opaque = quote!(#rt::opaque_parameters::<#name>());
     let parameter_checks = groups.iter().map(|group| {
@@ -202,6 +199,7 @@ fn compile_time_checks(route: &Route, krate: &CratePath) -> TokenStream {
     quote! {
         const _: () = {
             #(#trigger_checks)*
+            #body_check
             #(#parameter_checks)*
             #(#overlap_checks)*
         };

@@ -1,11 +1,11 @@
 use std::collections::BTreeMap;
 
-use actix_web::http::StatusCode;
+use http::StatusCode;
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde_json::Value;
 
+use super::validation::HttpValidationError;
 use crate::openapi::{Header, MediaType, Operation, Parameter, ParameterIn, RequestBody, Response};
-use crate::serve::validation::HttpValidationError;
 
 /// Collects the parameters, request body and responses of one operation
 /// while the document is assembled.

@@ -1,13 +1,25 @@
-use actix_web::dev::{ConnectionInfo, PeerAddr};
-use actix_web::http::header::Header as TypedHeader;
-use actix_web::http::Method;
-use actix_web::{web, FromRequest, HttpRequest};
-use schemars::JsonSchema;
-use serde::de::DeserializeOwned;
+//! Handler arguments as the document sees them: what each one documents,
+//! whether it may add parameters the macros cannot see, whether it reads
+//! the request body, and whether it captures a callback group's trigger.
+//!
+//! How an argument is extracted from a request is the web framework's
+//! business: the extractor type is named here ([`ApiInput::Extractor`]),
+//! and bound to the framework in its adapter (`actix`).
 
-use super::OperationBuilder;
-use crate::openapi::{Parameter, ParameterIn};
-use crate::serve::extract::{Cookies, Headers, ValidJson, ValidPath, ValidQuery};
+use super::{CallbackGroup, OperationBuilder};
+
+/// How a handler argument reads the request body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyUse {
+    /// It does not read it.
+    None,
+    /// It parses it as JSON (`web::Json<T>`), and can hand a callback
+    /// group's trigger the values its templates read.
+    Json,
+    /// It reads it some other way (`web::Bytes`, `web::Payload`, `String`):
+    /// a trigger gets no body values from it.
+    Opaque,
+}
 
 /// A handler argument: how it is extracted and how it is documented.
 ///
@@ -15,7 +27,8 @@ use crate::serve::extract::{Cookies, Headers, ValidJson, ValidPath, ValidQuery};
 /// the `Extractor`s, so that `web::Json`, `web::Query` and `web::Path` answer
 /// malformed input with the documented 422 body instead of actix-web's plain
 /// text errors. To use a custom extractor in an annotated handler, implement
-/// this trait with `type Extractor = Self`:
+/// this trait with `type Extractor = Self` (with actix-web, the extractor
+/// must implement `FromRequest`):
 ///
 /// ```
 /// use callback_runtime::{ApiInput, OperationBuilder};
@@ -38,8 +51,8 @@ use crate::serve::extract::{Cookies, Headers, ValidJson, ValidPath, ValidQuery};
     note = "implement `callback_runtime::ApiInput` for it (with `type Extractor = Self` and an empty `describe` to document nothing)"
 )]
 pub trait ApiInput: Sized {
-    /// What actix-web extracts from the request.
-    type Extractor: FromRequest;
+    /// What the web framework extracts from the request.
+    type Extractor;
     /// Whether this input may add query, header or cookie parameters whose
     /// names the macros cannot see. When no input of a handler may, callback
     /// expressions naming such parameters are rejected at compile time;
@@ -48,125 +61,100 @@ pub trait ApiInput: Sized {
     /// The callback group whose trigger this input captures
     /// ([`Trigger`](crate::send::Trigger)); the route macro checks that the group
     /// is attached to the operation.
-    const CALLBACK_GROUP: Option<&'static crate::CallbackGroup> = None;
+    const CALLBACK_GROUP: Option<&'static CallbackGroup> = None;
+    /// How this input reads the request body.
+    const BODY: BodyUse = BodyUse::None;
+    /// Whether this input needs values of the request body from the input
+    /// that parses it (a trigger whose templates read `$request.body#/…`).
+    /// A handler with such an input and no JSON body input is a compile
+    /// error.
+    const BODY_VALUES: bool = false;
+
+    /// The raw JSON body this input parsed, for the inputs that need its
+    /// values ([`ApiInput::BODY_VALUES`]).
+    fn parsed_body(_extracted: &Self::Extractor) -> Option<&bytes::Bytes> {
+        None
+    }
+
+    /// Gives this input the raw JSON body another input parsed, before
+    /// [`ApiInput::from_extractor`] (only called when
+    /// [`ApiInput::BODY_VALUES`] is true).
+    fn receive_body(_extracted: &mut Self::Extractor, _body: Option<&bytes::Bytes>) {}
+
     /// Turns the extracted value into the handler's argument.
     fn from_extractor(extracted: Self::Extractor) -> Self;
     /// Adds this input's parameters or body to the operation.
     fn describe(operation: &mut OperationBuilder<'_>);
 }
 
-impl<T: DeserializeOwned + JsonSchema> ApiInput for web::Json<T> {
-    type Extractor = ValidJson<T>;
-    const OPAQUE_PARAMETERS: bool = false;
+/// A handler's arguments: a tuple of [`ApiInput`]s, documented together
+/// (and extracted together by the framework's adapter, so that one 422
+/// lists the problems of all of them).
+///
+/// Implemented for tuples of up to 16 inputs, as actix-web's handlers are.
+pub trait ApiInputs: Sized {
+    /// Whether an input may add parameters the macros cannot see
+    /// ([`ApiInput::OPAQUE_PARAMETERS`] of any of them).
+    const OPAQUE_PARAMETERS: bool;
+    /// The callback group of each input's `Trigger`, in argument order.
+    const CALLBACK_GROUPS: &'static [Option<&'static CallbackGroup>];
+    /// How each input reads the body, in argument order.
+    const BODIES: &'static [BodyUse];
+    /// Whether an input needs the body's values ([`ApiInput::BODY_VALUES`]).
+    const BODY_VALUES: bool;
 
-    fn from_extractor(extracted: ValidJson<T>) -> Self {
-        web::Json(extracted.0)
-    }
-
-    fn describe(operation: &mut OperationBuilder<'_>) {
-        operation.json_body::<T>().validates_input();
-    }
+    /// Adds every input's parameters or body to the operation.
+    fn describe(operation: &mut OperationBuilder<'_>);
 }
 
-impl<T: DeserializeOwned + JsonSchema> ApiInput for web::Query<T> {
-    type Extractor = ValidQuery<T>;
-
-    fn from_extractor(extracted: ValidQuery<T>) -> Self {
-        web::Query(extracted.0)
+/// Whether the inputs that need the body's values can get them: one input
+/// parses the body as JSON when another needs its values. (A `const fn`,
+/// for the route macro's compile-time check.)
+pub const fn body_values_available(bodies: &[BodyUse], needed: bool) -> bool {
+    if !needed {
+        return true;
     }
-
-    fn describe(operation: &mut OperationBuilder<'_>) {
-        operation
-            .parameters_from::<T>(ParameterIn::Query)
-            .validates_input();
-    }
-}
-
-impl<T: DeserializeOwned + JsonSchema> ApiInput for web::Path<T> {
-    type Extractor = ValidPath<T>;
-    const OPAQUE_PARAMETERS: bool = false;
-
-    fn from_extractor(extracted: ValidPath<T>) -> Self {
-        web::Path::from(extracted.0)
-    }
-
-    fn describe(operation: &mut OperationBuilder<'_>) {
-        operation
-            .parameters_from::<T>(ParameterIn::Path)
-            .validates_input();
-    }
-}
-
-impl<H: TypedHeader> ApiInput for web::Header<H> {
-    type Extractor = Self;
-
-    fn from_extractor(extracted: Self) -> Self {
-        extracted
-    }
-
-    fn describe(operation: &mut OperationBuilder<'_>) {
-        operation.parameter(Parameter {
-            name: H::name().as_str().to_owned(),
-            location: ParameterIn::Header,
-            description: None,
-            required: true,
-            schema: serde_json::json!({"type": "string"}),
-        });
-    }
-}
-
-impl<T: DeserializeOwned + JsonSchema> ApiInput for Headers<T> {
-    type Extractor = Self;
-
-    fn from_extractor(extracted: Self) -> Self {
-        extracted
-    }
-
-    fn describe(operation: &mut OperationBuilder<'_>) {
-        operation
-            .parameters_from::<T>(ParameterIn::Header)
-            .validates_input();
-    }
-}
-
-impl<T: DeserializeOwned + JsonSchema> ApiInput for Cookies<T> {
-    type Extractor = Self;
-
-    fn from_extractor(extracted: Self) -> Self {
-        extracted
-    }
-
-    fn describe(operation: &mut OperationBuilder<'_>) {
-        operation
-            .parameters_from::<T>(ParameterIn::Cookie)
-            .validates_input();
-    }
-}
-
-/// Extractors that carry no documented input.
-macro_rules! undocumented_inputs {
-    ($($(#[$generics:meta])* [$($param:tt)*] $ty:ty;)*) => {$(
-        impl<$($param)*> ApiInput for $ty {
-            type Extractor = Self;
-            const OPAQUE_PARAMETERS: bool = false;
-
-            fn from_extractor(extracted: Self) -> Self {
-                extracted
-            }
-
-            fn describe(_: &mut OperationBuilder<'_>) {}
+    let mut i = 0;
+    while i < bodies.len() {
+        if matches!(bodies[i], BodyUse::Json) {
+            return true;
         }
-    )*};
+        i += 1;
+    }
+    false
 }
 
-undocumented_inputs! {
-    [] HttpRequest;
-    [] web::Payload;
-    [] web::Bytes;
-    [] String;
-    [] Method;
-    [] ConnectionInfo;
-    [] PeerAddr;
-    [T: ?Sized + 'static] web::Data<T>;
-    [T: Clone + 'static] web::ReqData<T>;
+macro_rules! tuple_inputs {
+    ($($input:ident),*) => {
+        impl<$($input: ApiInput),*> ApiInputs for ($($input,)*) {
+            const OPAQUE_PARAMETERS: bool = false $(|| $input::OPAQUE_PARAMETERS)*;
+            const CALLBACK_GROUPS: &'static [Option<&'static CallbackGroup>] =
+                &[$($input::CALLBACK_GROUP),*];
+            const BODIES: &'static [BodyUse] = &[$($input::BODY),*];
+            const BODY_VALUES: bool = false $(|| $input::BODY_VALUES)*;
+
+            #[allow(unused_variables)]
+            fn describe(operation: &mut OperationBuilder<'_>) {
+                $($input::describe(operation);)*
+            }
+        }
+    };
 }
+
+tuple_inputs!();
+tuple_inputs!(A);
+tuple_inputs!(A, B);
+tuple_inputs!(A, B, C);
+tuple_inputs!(A, B, C, D);
+tuple_inputs!(A, B, C, D, E);
+tuple_inputs!(A, B, C, D, E, F);
+tuple_inputs!(A, B, C, D, E, F, G);
+tuple_inputs!(A, B, C, D, E, F, G, H);
+tuple_inputs!(A, B, C, D, E, F, G, H, I);
+tuple_inputs!(A, B, C, D, E, F, G, H, I, J);
+tuple_inputs!(A, B, C, D, E, F, G, H, I, J, K);
+tuple_inputs!(A, B, C, D, E, F, G, H, I, J, K, L);
+tuple_inputs!(A, B, C, D, E, F, G, H, I, J, K, L, M);
+tuple_inputs!(A, B, C, D, E, F, G, H, I, J, K, L, M, N);
+tuple_inputs!(A, B, C, D, E, F, G, H, I, J, K, L, M, N, O);
+tuple_inputs!(A, B, C, D, E, F, G, H, I, J, K, L, M, N, O, P);

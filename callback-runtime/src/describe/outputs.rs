@@ -1,5 +1,5 @@
-use actix_web::{web, HttpResponse};
-use schemars::JsonSchema;
+//! A handler's return type as the document sees it. The framework's own
+//! types (`web::Json`, `HttpResponse`) are documented in its adapter.
 
 use super::OperationBuilder;
 
@@ -15,12 +15,6 @@ use super::OperationBuilder;
 pub trait ApiOutput {
     /// Adds the response for `status` to the operation.
     fn describe(operation: &mut OperationBuilder<'_>, status: u16);
-}
-
-impl<T: JsonSchema> ApiOutput for web::Json<T> {
-    fn describe(operation: &mut OperationBuilder<'_>, status: u16) {
-        operation.json_response::<T>(status, None);
-    }
 }
 
 impl<T: ApiOutput, E> ApiOutput for Result<T, E> {
@@ -44,11 +38,5 @@ impl ApiOutput for &'static str {
 impl ApiOutput for () {
     fn describe(operation: &mut OperationBuilder<'_>, status: u16) {
         operation.empty_response(status, None);
-    }
-}
-
-impl<B> ApiOutput for HttpResponse<B> {
-    fn describe(operation: &mut OperationBuilder<'_>, status: u16) {
-        operation.fallback_response(status);
     }
 }

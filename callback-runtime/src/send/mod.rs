@@ -1,5 +1,5 @@
 //! Request and delivery time: sending what the callback declarations
-//! document, and receiving it on the other side.
+//! document.
 //!
 //! The declaration that documents a callback also types its delivery:
 //!
@@ -13,29 +13,21 @@
 //!   dispatcher (signed, retried, guarded), or sent at once with
 //!   [`Outgoing::send_now`] to read the declared response type;
 //! - [`webhook`] builds a webhook request to a subscriber's URL;
-//! - on the receiving side, [`SignedJson`] verifies a Standard Webhooks
-//!   signature on the raw body before decoding the declared body type
-//!   ([`Received`] names it by the callback).
 //!
-//! Sending, receiving and the deliveries view need the `delivery` feature;
-//! without it, [`Trigger`], [`Outgoing`] and [`webhook`] still compute the
-//! requests.
+//! Receiving them is [`receive`](crate::receive); the operators' view of
+//! the deliveries is [`deliveries`](crate::deliveries). Both, and
+//! [`Outgoing::send_now`], need the `delivery` feature; without it,
+//! [`Trigger`], [`Outgoing`] and [`webhook`] still compute the requests.
 //!
 //! [`Outbox::enqueue`]: https://docs.rs/callback-delivery/latest/callback_delivery/dispatcher/struct.Outbox.html#method.enqueue
 
 pub(crate) mod groups;
 mod outgoing;
-#[cfg(feature = "delivery")]
-mod receive;
 pub(crate) mod trigger;
-#[cfg(feature = "delivery")]
-pub mod view;
 
 #[cfg(feature = "delivery")]
 pub use outgoing::Answer;
 pub use outgoing::{webhook, Outgoing};
-#[cfg(feature = "delivery")]
-pub use receive::{Received, SignedJson};
 pub use trigger::Trigger;
 
 use groups::{CallbackGroupType, WebhookGroupType};

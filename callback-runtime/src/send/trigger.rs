@@ -1,11 +1,7 @@
 //! The triggering request of an operation's callbacks, captured.
 
-use std::borrow::Cow;
-use std::future::{ready, Ready};
 use std::marker::PhantomData;
 
-use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use callback_expr::{
     BodyPaths, CapturePlan, Captured, Expression, RequestView, ResponseParts, Source, Template,
 };
@@ -13,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{Callback, CallbackGroupType, Outgoing};
-use crate::describe::{ApiInput, CallbackGroup, OperationBuilder};
+use crate::describe::CallbackGroup;
 
 /// What a group's URL templates read of a request, computed once per group
 /// (the `#[callbacks]` macro keeps it in a `static`).
@@ -70,6 +66,11 @@ impl TriggerPlan {
     /// The capture plan: what is kept of each request.
     pub fn capture_plan(&self) -> &CapturePlan {
         &self.capture
+    }
+
+    /// The request body's paths the templates read: only those are parsed.
+    pub(crate) fn body_paths(&self) -> &BodyPaths {
+        &self.body_paths
     }
 
     /// The URL of callback `index` of the group, evaluated against
@@ -157,8 +158,8 @@ pub struct Trigger<G> {
 }
 
 impl<G: CallbackGroupType> Trigger<G> {
-    /// Captures what `G`'s templates read of `request` (a server other than
-    /// actix-web, or a test, implements [`RequestView`] over its request).
+    /// Captures what `G`'s templates read of `request` (the framework's
+    /// adapter, or a test, implements [`RequestView`] over its request).
     pub fn capture(request: &(impl RequestView + ?Sized)) -> Self {
         Trigger {
             captured: G::plan().capture.capture(request),
@@ -198,115 +199,4 @@ impl<G: CallbackGroupType> Trigger<G> {
             .map_err(|e| format!("callback `{}`: {e}", spec.name));
         Outgoing::new(group.name(), spec, url, body)
     }
-}
-
-/// The raw body of a JSON request, kept for capture: the route macros mark
-/// the resources of operations with callbacks with [`CaptureBody`], and the
-/// JSON extractor then leaves its bytes here (a reference-counted clone, no
-/// copy).
-#[derive(Clone)]
-pub(crate) struct CapturedBody(actix_web::web::Bytes);
-
-impl CapturedBody {
-    /// Keeps a request's raw JSON body.
-    pub(crate) fn new(bytes: actix_web::web::Bytes) -> Self {
-        CapturedBody(bytes)
-    }
-}
-
-/// Marks a resource whose request bodies may be captured.
-#[doc(hidden)]
-#[derive(Debug, Clone, Copy)]
-pub struct CaptureBody;
-
-/// A request as capture reads it.
-struct ActixRequest<'r> {
-    request: &'r HttpRequest,
-    /// The body values the plan reads, by its `body_paths`' pointers.
-    body: Vec<Option<Value>>,
-    paths: &'r BodyPaths,
-}
-
-impl RequestView for ActixRequest<'_> {
-    fn method(&self) -> &str {
-        self.request.method().as_str()
-    }
-
-    fn url(&self) -> Cow<'_, str> {
-        let info = self.request.connection_info();
-        Cow::Owned(format!(
-            "{}://{}{}",
-            info.scheme(),
-            info.host(),
-            self.request.uri()
-        ))
-    }
-
-    fn path_param(&self, name: &str) -> Option<&str> {
-        self.request.match_info().get(name)
-    }
-
-    fn query(&self) -> &str {
-        self.request.query_string()
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.request.headers().get(name)?.to_str().ok()
-    }
-
-    fn body(&self) -> Option<&Value> {
-        None
-    }
-
-    fn body_at(&self, pointer: &callback_expr::JsonPointer) -> Option<Value> {
-        let slot = self.paths.pointers().iter().position(|p| p == pointer)?;
-        self.body.get(slot)?.clone()
-    }
-}
-
-/// What actix-web extracts for a [`Trigger`]: the request, captured once
-/// every other argument (the JSON body among them) has been extracted.
-#[doc(hidden)]
-pub struct TriggerExtractor<G> {
-    request: HttpRequest,
-    group: PhantomData<fn() -> G>,
-}
-
-impl<G> FromRequest for TriggerExtractor<G> {
-    type Error = actix_web::Error;
-    type Future = Ready<Result<Self, actix_web::Error>>;
-
-    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Ok(TriggerExtractor {
-            request: request.clone(),
-            group: PhantomData,
-        }))
-    }
-}
-
-impl<G: CallbackGroupType> ApiInput for Trigger<G> {
-    type Extractor = TriggerExtractor<G>;
-    const OPAQUE_PARAMETERS: bool = false;
-    const CALLBACK_GROUP: Option<&'static CallbackGroup> = Some(G::GROUP);
-
-    fn from_extractor(extracted: TriggerExtractor<G>) -> Self {
-        let request = &extracted.request;
-        let plan = G::plan();
-        // Only the body's values the templates read are parsed.
-        let body = if plan.body_paths.is_empty() {
-            Vec::new()
-        } else {
-            let bytes = request.extensions().get::<CapturedBody>().cloned();
-            bytes
-                .and_then(|b| plan.body_paths.extract(&b.0).ok())
-                .unwrap_or_default()
-        };
-        Trigger::capture(&ActixRequest {
-            request,
-            body,
-            paths: &plan.body_paths,
-        })
-    }
-
-    fn describe(_: &mut OperationBuilder<'_>) {}
 }

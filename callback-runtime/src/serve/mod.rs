@@ -1,9 +1,6 @@
-//! Request time: the extractors that validate input and the docs site.
+//! Request time, framework-neutral: the checks that turn what a refused
+//! request sent into one 422 naming every problem, against the operation's
+//! own schemas.
 
-pub(crate) mod docs;
-pub(crate) mod endpoint;
-pub mod extract;
-pub(crate) mod inputs;
 pub(crate) mod problems;
 mod schema_check;
-pub mod validation;

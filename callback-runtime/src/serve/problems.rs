@@ -1,27 +1,23 @@
 //! One 422 for every problem of a request.
 //!
-//! The extractors of [`extract`](super::extract) deserialize straight into
-//! the handler's types; when serde refuses, they answer an [`InputError`]
-//! that keeps what was sent (the body's bytes, the parameters' text) and
-//! serde's message. The function a route's expansion hands its handler to
-//! ([`serve`](super::endpoint::serve)) runs every extractor of the handler,
-//! gathers their failures in [`Problems`], and only then, on the error
-//! path, checks what was sent against the operation's own schemas (the
-//! ones its document holds, from [`OperationInputs`]) to list every
-//! problem at once.
+//! The framework's extractors deserialize straight into the handler's
+//! types; when serde refuses, they answer an [`InputError`] that keeps what
+//! was sent (the body's bytes, the parameters' text) and serde's message.
+//! The adapter runs every extractor of the handler, gathers their failures,
+//! and only then, on the error path, checks what was sent against the
+//! operation's own schemas (the ones its document holds, from
+//! [`OperationInputs`]) to list every problem at once ([`answer`]).
 //!
 //! Entries are ordered by request part, as FastAPI does: path, query,
 //! header, cookie, then body; within a part, in the order found.
 
 use std::sync::OnceLock;
 
-use actix_web::http::StatusCode;
-use actix_web::web::Bytes;
-use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use bytes::Bytes;
 use serde_json::{Map, Value};
 
 use super::schema_check::SchemaCheck;
-use super::validation::{HttpValidationError, LocationItem, ValidationError};
+use crate::describe::validation::{HttpValidationError, LocationItem, ValidationError};
 use crate::describe::{OperationBuilder, OperationSpec};
 use crate::openapi::{Parameter, ParameterIn};
 
@@ -142,25 +138,21 @@ fn body_entries(bytes: &[u8], serde: &str, schemas: Option<&InputSchemas>) -> Ve
 
 impl std::fmt::Display for InputError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(&self.response_body(None), f)
+        std::fmt::Display::fmt(&self.response_body(), f)
     }
 }
 
 impl InputError {
-    fn response_body(&self, schemas: Option<&InputSchemas>) -> HttpValidationError {
+    /// The 422 body of this problem alone, with serde's message (no schema
+    /// at hand).
+    pub fn response_body(&self) -> HttpValidationError {
+        self.body_with(None)
+    }
+
+    fn body_with(&self, schemas: Option<&InputSchemas>) -> HttpValidationError {
         HttpValidationError {
             detail: self.entries(schemas),
         }
-    }
-}
-
-impl ResponseError for InputError {
-    fn status_code(&self) -> StatusCode {
-        StatusCode::UNPROCESSABLE_ENTITY
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status_code()).json(self.response_body(None))
     }
 }
 
@@ -194,15 +186,10 @@ impl OperationInputs {
     /// The schemas, worked out on the first refused request. The path's
     /// parameter names are the request's, scope prefixes included (as
     /// assembly reads them from the full path).
-    fn schemas(&self, request: &HttpRequest) -> &InputSchemas {
+    fn schemas(&self, path_names: impl FnOnce() -> Vec<String>) -> &InputSchemas {
         self.schemas.get_or_init(|| {
             let mut generator = crate::describe::schema_generator();
-            let path_names = request
-                .match_info()
-                .iter()
-                .map(|(name, _)| name.to_owned())
-                .collect();
-            let mut builder = OperationBuilder::new(&mut generator, path_names);
+            let mut builder = OperationBuilder::new(&mut generator, path_names());
             (self.describe)(&mut builder);
             let (parameters, body) = builder.into_inputs();
             InputSchemas {
@@ -243,57 +230,22 @@ impl InputSchemas {
     }
 }
 
-/// The failures of a handler's extractors, gathered by the wrapper a route
-/// macro generates.
-#[doc(hidden)]
-#[derive(Default)]
-pub struct Problems {
-    inputs: Vec<InputError>,
-    other: Option<actix_web::Error>,
-}
-
-impl Problems {
-    /// The extracted value, or `None` after noting why there is none.
-    pub fn take<T, E: Into<actix_web::Error>>(&mut self, extracted: Result<T, E>) -> Option<T> {
-        match extracted {
-            Ok(value) => Some(value),
-            Err(error) => {
-                self.note(error.into());
-                None
-            }
-        }
-    }
-
-    /// The work of [`take`](Self::take) on an error, compiled once.
-    fn note(&mut self, error: actix_web::Error) {
-        match error.as_error::<InputError>() {
-            Some(input) => self.inputs.push(input.clone()),
-            None => {
-                self.other.get_or_insert(error);
-            }
-        }
-    }
-
-    /// The answer to the request: the first failure that is not about the
-    /// input's content as it is (a body too large, a header actix-web could
-    /// not parse), or else one 422 listing every problem found.
-    pub fn into_error(
-        self,
-        operation: &OperationInputs,
-        request: &HttpRequest,
-    ) -> actix_web::Error {
-        if let Some(other) = self.other {
-            return other;
-        }
-        let schemas = operation.schemas(request);
-        let mut detail: Vec<ValidationError> = self
-            .inputs
-            .iter()
-            .flat_map(|input| input.entries(Some(schemas)))
-            .collect();
-        detail.sort_by_key(|e| part_rank(e.loc.first()));
-        HttpValidationError { detail }.into()
-    }
+/// The one 422 body for every problem of a request (`errors`, the
+/// failures of its extractors), checked against the operation's schemas;
+/// `path_names` are the request's path parameters, asked for only the
+/// first time one of the operation's requests is refused.
+pub fn answer(
+    operation: &OperationInputs,
+    errors: &[InputError],
+    path_names: impl FnOnce() -> Vec<String>,
+) -> HttpValidationError {
+    let schemas = operation.schemas(path_names);
+    let mut detail: Vec<ValidationError> = errors
+        .iter()
+        .flat_map(|input| input.entries(Some(schemas)))
+        .collect();
+    detail.sort_by_key(|e| part_rank(e.loc.first()));
+    HttpValidationError { detail }
 }
 
 /// FastAPI's order of request parts.

@@ -17,7 +17,7 @@ use std::cmp::Ordering;
 
 use serde_json::{Map, Value};
 
-use super::validation::{LocationItem, ValidationError};
+use crate::describe::validation::{LocationItem, ValidationError};
 
 /// Validates values against schemas whose `$ref`s point into `components`
 /// (`#/components/schemas/…`, or `#/$defs/…`).

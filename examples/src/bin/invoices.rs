@@ -26,8 +26,8 @@ use callback_runtime::delivery::sender::{Sender, SenderConfig};
 use callback_runtime::delivery::signing::{generate_secret, Signer};
 use std::time::Duration;
 
+use callback_runtime::deliveries::DeliveriesAccess;
 use callback_runtime::delivery::store::{spawn_pruner, PostgresStore, SqliteStore};
-use callback_runtime::send::view::DeliveriesAccess;
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {

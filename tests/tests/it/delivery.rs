@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use callback_runtime::deliveries::DeliveriesAccess;
 use callback_runtime::delivery::dispatcher::{Dispatcher, DispatcherHandle, Outbox};
 use callback_runtime::delivery::guard::Guard;
 use callback_runtime::delivery::retry::RetryPolicy;
@@ -14,7 +15,6 @@ use callback_runtime::delivery::sender::{Sender, SenderConfig};
 use callback_runtime::delivery::signing::{Signer, Verifier};
 use callback_runtime::delivery::store::{MemoryStore, SqliteStore, Store};
 use callback_runtime::delivery::{NewDelivery, Status};
-use callback_runtime::send::view::DeliveriesAccess;
 
 use crate::support::request;
 

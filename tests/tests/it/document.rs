@@ -101,11 +101,11 @@ fn components_hold_every_schema() {
     assert_eq!(
         schemas,
         [
-            "AttemptView",
+            "Delivery",
+            "DeliveryAttempt",
             "DeliveryDetail",
             "DeliveryList",
             "DeliveryStatus",
-            "DeliveryView",
             "HTTPValidationError",
             "Invoice",
             "InvoiceEvent",

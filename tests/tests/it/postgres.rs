@@ -12,10 +12,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use actix_web::{web, App, HttpServer};
+use callback_runtime::deliveries::DeliveriesAccess;
 use callback_runtime::delivery::dispatcher::Outbox;
 use callback_runtime::delivery::store::{ClaimRequest, PostgresStore, Store};
 use callback_runtime::delivery::{NewDelivery, Status};
-use callback_runtime::send::view::DeliveriesAccess;
 
 use crate::delivery::{dispatcher, dispatcher_with, eventually, runtime, urlencode, Receiver};
 use crate::support::{self, request};

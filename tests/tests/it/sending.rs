@@ -317,7 +317,7 @@ fn send_now_reads_the_declared_response() {
 /// Receive a shipment (the client side of `order_callbacks::shipped`).
 #[post("/hooks/shipped")]
 async fn receive_shipped(
-    event: callback_runtime::send::Received<order_callbacks::shipped>,
+    event: callback_runtime::receive::Received<order_callbacks::shipped>,
 ) -> web::Json<Ack> {
     web::Json(Ack { ok: event.id > 0 })
 }

@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde_json::{json, Value};
 
 use super::SchemaCheck;
-use crate::serve::validation::LocationItem;
+use crate::describe::validation::LocationItem;
 
 #[derive(JsonSchema)]
 #[allow(dead_code)]

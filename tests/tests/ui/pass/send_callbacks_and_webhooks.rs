@@ -3,7 +3,8 @@
 
 use actix_web::web;
 use callback_runtime::delivery::dispatcher::Outbox;
-use callback_runtime::send::{webhook, Received};
+use callback_runtime::receive::Received;
+use callback_runtime::send::webhook;
 use callback_runtime::{callbacks, post, webhooks};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

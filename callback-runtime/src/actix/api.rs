@@ -11,6 +11,7 @@ use actix_web::dev::{AppService, HttpServiceFactory};
 use actix_web::web;
 use schemars::JsonSchema;
 
+use super::docs::{DocsPaths, DocsSite};
 use crate::assembly::{
     self, AssemblyError, DefaultResponse, DocumentSettings, Mounted, ScopeDefaults,
 };
@@ -18,7 +19,6 @@ use crate::describe::{ApiOperation, CallbackGroup, OperationSpec, WebhookGroup};
 use crate::openapi::{
     Contact, ExternalDocs, License, OpenApi, SecurityRequirement, SecurityScheme, Server, Tag,
 };
-use crate::serve::docs::{DocsPaths, DocsSite};
 
 /// The API under construction: annotated handlers, scopes and document
 /// metadata.

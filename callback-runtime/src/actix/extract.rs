@@ -14,16 +14,25 @@ use std::task::{Context, Poll};
 
 use actix_web::dev::Payload;
 use actix_web::http::header::CONTENT_TYPE;
-use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use actix_web::{web, FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
 
-pub use super::problems::InputError;
-use super::validation::{HttpValidationError, LocationItem};
+use crate::describe::validation::{HttpValidationError, LocationItem};
 use crate::openapi::ParameterIn;
+use crate::serve::problems::InputError;
 
-/// The body of a JSON request, validated.
+/// The body of a JSON request, validated, with the raw body it was parsed
+/// from (a reference-counted handle, not a copy), for a callback group's
+/// trigger that reads values of it.
 #[derive(Debug)]
-pub struct ValidJson<T>(pub T);
+pub struct ValidJson<T>(pub T, web::Bytes);
+
+impl<T> ValidJson<T> {
+    /// The raw body the value was parsed from.
+    pub fn raw(&self) -> Option<&web::Bytes> {
+        Some(&self.1)
+    }
+}
 
 /// The query string, validated.
 #[derive(Debug)]
@@ -64,34 +73,25 @@ impl<T: DeserializeOwned> FromRequest for ValidJson<T> {
     type Future = ValidJsonFuture<T>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let (state, capture) = start_json(req, payload);
         ValidJsonFuture {
-            state,
-            capture,
+            state: start_json(req, payload),
             target: PhantomData,
         }
     }
 }
 
-/// Starts reading a JSON body, unless its content type is not JSON; an
-/// operation with callbacks keeps the request to store the raw body for its
-/// `Trigger`.
-fn start_json(req: &HttpRequest, payload: &mut Payload) -> (JsonState, Option<HttpRequest>) {
-    let state = match content_type_problem(req) {
+/// Starts reading a JSON body, unless its content type is not JSON.
+fn start_json(req: &HttpRequest, payload: &mut Payload) -> JsonState {
+    match content_type_problem(req) {
         Some(problem) => JsonState::Rejected(Some(problem)),
         None => JsonState::Reading(web::Bytes::from_request(req, payload)),
-    };
-    let capture = req
-        .app_data::<crate::send::trigger::CaptureBody>()
-        .map(|_| req.clone());
-    (state, capture)
+    }
 }
 
 /// The future of [`ValidJson`]: reads the body, then deserializes it. Not
 /// boxed, so extraction costs what actix-web's own `Json` costs.
 pub struct ValidJsonFuture<T> {
     state: JsonState,
-    capture: Option<HttpRequest>,
     target: PhantomData<fn() -> T>,
 }
 
@@ -105,21 +105,19 @@ impl<T: DeserializeOwned> Future for ValidJsonFuture<T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // Only the deserialization depends on `T`; the rest is compiled once.
-        let this = &mut *self;
-        read_body(&mut this.state, this.capture.as_ref(), cx).map(|bytes| {
-            parse_json(bytes?)
-                .map(ValidJson)
+        read_body(&mut self.state, cx).map(|bytes| {
+            let bytes = bytes?;
+            parse_json(&bytes)
+                .map(|value| ValidJson(value, bytes))
                 .map_err(actix_web::Error::from)
         })
     }
 }
 
-/// Reads the body of a [`ValidJsonFuture`], keeping it for the trigger when
-/// the operation captures one; a body that cannot be read (too large, cut
-/// short) is answered with its own status and a JSON body.
+/// Reads the body of a [`ValidJsonFuture`]; a body that cannot be read (too
+/// large, cut short) is answered with its own status and a JSON body.
 fn read_body(
     state: &mut JsonState,
-    capture: Option<&HttpRequest>,
     cx: &mut Context<'_>,
 ) -> Poll<Result<web::Bytes, actix_web::Error>> {
     match state {
@@ -128,11 +126,6 @@ fn read_body(
             Poll::Ready(Err(problem.into()))
         }
         JsonState::Reading(body) => Pin::new(body).poll(cx).map(|bytes| {
-            if let (Ok(bytes), Some(request)) = (&bytes, capture) {
-                request
-                    .extensions_mut()
-                    .insert(crate::send::trigger::CapturedBody::new(bytes.clone()));
-            }
             bytes.map_err(|e| {
                 let status = e.as_response_error().status_code();
                 let body = HttpValidationError::single(
@@ -151,9 +144,10 @@ fn read_body(
 }
 
 /// Deserializes a JSON body: one serde pass straight into `T`. On failure
-/// the bytes are kept, to be checked against the body's schema.
-pub(crate) fn parse_json<T: DeserializeOwned>(bytes: web::Bytes) -> Result<T, InputError> {
-    serde_json::from_slice(&bytes).map_err(|e| InputError::body(bytes, &e))
+/// the bytes are kept (a reference-counted handle), to be checked against
+/// the body's schema.
+pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &web::Bytes) -> Result<T, InputError> {
+    serde_json::from_slice(bytes).map_err(|e| InputError::body(bytes.clone(), &e))
 }
 
 fn content_type_problem(req: &HttpRequest) -> Option<InputError> {

@@ -12,10 +12,10 @@ use callback_delivery::signing::Verifier;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 
-use super::Callback;
+use super::extract::parse_json;
+use crate::describe::validation::{HttpValidationError, LocationItem};
 use crate::describe::{ApiInput, OperationBuilder};
-use crate::serve::extract::parse_json;
-use crate::serve::validation::{HttpValidationError, LocationItem};
+use crate::send::Callback;
 
 /// A JSON body whose Standard Webhooks signature was verified before it was
 /// decoded.
@@ -29,7 +29,7 @@ use crate::serve::validation::{HttpValidationError, LocationItem};
 /// ```
 /// use actix_web::{web, App};
 /// use callback_runtime::delivery::signing::Verifier;
-/// use callback_runtime::send::SignedJson;
+/// use callback_runtime::receive::SignedJson;
 ///
 /// #[derive(serde::Deserialize)]
 /// struct Event { paid: bool }
@@ -125,7 +125,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for SignedJson<T> {
                 .verify_headers(header, &bytes, SystemTime::now())
                 .map_err(|e| unauthorized("webhook-signature", e.to_string()))?;
             let webhook_id = header("webhook-id").unwrap_or_default().to_owned();
-            let body = parse_json::<T>(bytes)?;
+            let body = parse_json::<T>(&bytes)?;
             Ok(SignedJson { body, webhook_id })
         })
     }

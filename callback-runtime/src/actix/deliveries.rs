@@ -5,7 +5,7 @@
 //! ```
 //! use actix_web::{web, App};
 //! use callback_runtime::Api;
-//! use callback_runtime::send::view::{get_delivery, list_deliveries, DeliveriesAccess};
+//! use callback_runtime::deliveries::{get_delivery, list_deliveries, DeliveriesAccess};
 //!
 //! let api = Api::new("Shop", "1.0.0")
 //!     .service(list_deliveries)
@@ -31,8 +31,8 @@ use callback_delivery::{Attempt, Delivery, DeliveryId, Status};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::describe::validation::{HttpValidationError, LocationItem};
 use crate::get;
-use crate::serve::validation::{HttpValidationError, LocationItem};
 
 /// Who may read the deliveries view: the app's own rule over the request
 /// (a token, a session, a network). Without one in the app's data, the view
@@ -53,143 +53,28 @@ impl DeliveriesAccess {
     }
 }
 
-/// The state of a delivery, as served.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum DeliveryStatus {
-    /// Waiting for its next attempt, or in flight.
-    Pending,
-    /// A 2xx answer was received.
-    Delivered,
-    /// Every attempt of the retry schedule failed.
-    Failed,
-    /// Never sent: the URL was missing or not allowed.
-    Refused,
-    /// The receiver answered 410 Gone.
-    Gone,
-}
-
-impl From<Status> for DeliveryStatus {
-    fn from(status: Status) -> Self {
-        match status {
-            Status::Pending => DeliveryStatus::Pending,
-            Status::Delivered => DeliveryStatus::Delivered,
-            Status::Failed => DeliveryStatus::Failed,
-            Status::Refused => DeliveryStatus::Refused,
-            Status::Gone => DeliveryStatus::Gone,
-        }
-    }
-}
-
-impl From<DeliveryStatus> for Status {
-    fn from(status: DeliveryStatus) -> Self {
-        match status {
-            DeliveryStatus::Pending => Status::Pending,
-            DeliveryStatus::Delivered => Status::Delivered,
-            DeliveryStatus::Failed => Status::Failed,
-            DeliveryStatus::Refused => Status::Refused,
-            DeliveryStatus::Gone => Status::Gone,
-        }
-    }
-}
-
-/// One delivery.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-pub struct DeliveryView {
-    /// Its key.
-    pub id: i64,
-    /// The Standard Webhooks `webhook-id`, the same on every attempt.
-    pub webhook_id: String,
-    /// The declaration it comes from: `group::callback`.
-    pub callback: String,
-    /// The HTTP method.
-    pub method: String,
-    /// Where it is sent (for a refused delivery without a URL, the template).
-    pub url: String,
-    /// Its state.
-    pub status: DeliveryStatus,
-    /// How many attempts were made.
-    pub attempts: u32,
-    /// The last attempt's error, or why it was refused.
-    pub last_error: Option<String>,
-    /// The HTTP status of the last answer.
-    pub last_status: Option<u16>,
-    /// When it was queued (milliseconds since the Unix epoch).
-    pub created_at: i64,
-    /// When the next attempt is due, while pending.
-    pub next_attempt_at: Option<i64>,
-    /// When it reached its final state.
-    pub finished_at: Option<i64>,
-}
-
-impl From<Delivery> for DeliveryView {
-    fn from(d: Delivery) -> Self {
-        DeliveryView {
-            id: d.id.0,
-            webhook_id: d.webhook_id,
-            callback: d.callback,
-            method: d.method,
-            url: d.url,
-            status: d.status.into(),
-            attempts: d.attempts,
-            last_error: d.last_error,
-            last_status: d.last_status,
-            created_at: d.created_at,
-            next_attempt_at: d.next_attempt_at,
-            finished_at: d.finished_at,
-        }
-    }
-}
-
-/// One attempt of a delivery.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-pub struct AttemptView {
-    /// When it started (milliseconds since the Unix epoch).
-    pub started_at: i64,
-    /// How long it took, in milliseconds.
-    pub duration_ms: i64,
-    /// The HTTP status of the answer, if one came.
-    pub status: Option<u16>,
-    /// What went wrong, if anything.
-    pub error: Option<String>,
-    /// The start of the answer's body.
-    pub response_body: Option<String>,
-}
-
-impl From<Attempt> for AttemptView {
-    fn from(a: Attempt) -> Self {
-        AttemptView {
-            started_at: a.started_at,
-            duration_ms: a.duration_ms,
-            status: a.status,
-            error: a.error,
-            response_body: a.response_body,
-        }
-    }
-}
-
 /// A delivery with its attempt log.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct DeliveryDetail {
     /// The delivery.
     #[serde(flatten)]
-    pub delivery: DeliveryView,
+    pub delivery: Delivery,
     /// Its attempts, oldest first.
-    pub attempt_log: Vec<AttemptView>,
+    pub attempt_log: Vec<Attempt>,
 }
 
 /// A page of deliveries, newest first.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct DeliveryList {
     /// The deliveries.
-    pub deliveries: Vec<DeliveryView>,
+    pub deliveries: Vec<Delivery>,
 }
 
 /// Which deliveries to list.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 pub struct ListQuery {
     /// Only deliveries in this state.
-    pub status: Option<DeliveryStatus>,
+    pub status: Option<Status>,
     /// Only deliveries with a smaller id (the next page).
     pub before: Option<i64>,
     /// At most this many (default 100, at most 1000).
@@ -270,7 +155,7 @@ pub async fn list_deliveries(
     check_access(&request)?;
     let query = query.into_inner();
     let filter = ListFilter {
-        status: query.status.map(Into::into),
+        status: query.status,
         before: query.before.map(DeliveryId),
         limit: query.limit.map_or(100, |l| l.min(1000) as usize),
     };
@@ -279,9 +164,7 @@ pub async fn list_deliveries(
         .list(&filter)
         .await
         .map_err(|e| ViewError::Store(e.to_string()))?;
-    Ok(web::Json(DeliveryList {
-        deliveries: deliveries.into_iter().map(Into::into).collect(),
-    }))
+    Ok(web::Json(DeliveryList { deliveries }))
 }
 
 /// One delivery and its attempt log.
@@ -304,7 +187,7 @@ pub async fn get_delivery(
         .map_err(|e| ViewError::Store(e.to_string()))?;
     let (delivery, attempts) = found.ok_or(ViewError::NotFound(id))?;
     Ok(web::Json(DeliveryDetail {
-        delivery: delivery.into(),
-        attempt_log: attempts.into_iter().map(Into::into).collect(),
+        delivery,
+        attempt_log: attempts,
     }))
 }

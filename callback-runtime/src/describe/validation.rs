@@ -3,8 +3,6 @@
 
 use std::fmt;
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError};
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -75,15 +73,5 @@ impl fmt::Display for HttpValidationError {
             write!(f, "{}", e.msg)?;
         }
         Ok(())
-    }
-}
-
-impl ResponseError for HttpValidationError {
-    fn status_code(&self) -> StatusCode {
-        StatusCode::UNPROCESSABLE_ENTITY
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status_code()).json(self)
     }
 }
