@@ -122,7 +122,7 @@ fn count(tokens: TokenStream) -> usize {
 fn expansion_size() {
     for (what, tokens, budget) in [
         ("route", invoices_route_expansion(), 989),
-        ("callback group", invoices_callback_group_expansion(), 580),
+        ("callback group", invoices_callback_group_expansion(), 593),
     ] {
         let size = count(tokens);
         assert!(

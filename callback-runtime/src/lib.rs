@@ -90,6 +90,7 @@ pub mod __private {
     pub use crate::describe::ApiInputs;
     pub use crate::describe::{
         callback_group, webhook_group, ApiOperation, CallbackSpec, OperationSpec, SecuritySpec,
+        Target,
     };
     pub use crate::send::groups::{CallbackGroupType, WebhookGroupType};
     pub use crate::send::trigger::TriggerPlan;

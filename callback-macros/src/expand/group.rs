@@ -15,9 +15,10 @@ use crate::attr::{CallbackAttr, CratePath, DeclarationAttr, WebhookAttr};
 
 /// What the expansion of a group depends on its kind.
 pub trait Kind: DeclarationAttr {
-    /// The declaration's key in the document: a callback's URL template,
-    /// a webhook's name.
-    fn key(&self) -> &syn::LitStr;
+    /// Where the declared request goes, which is also its key in the
+    /// document: a callback's URL template, a webhook's name (the
+    /// runtime's `Target`).
+    fn target(&self, rt: &TokenStream) -> TokenStream;
 
     /// The items of a declaration's marker type that name its key, and the
     /// runtime's trait it implements.
@@ -32,8 +33,9 @@ pub trait Kind: DeclarationAttr {
 }
 
 impl Kind for CallbackAttr {
-    fn key(&self) -> &syn::LitStr {
-        &self.url.lit
+    fn target(&self, rt: &TokenStream) -> TokenStream {
+        let url = &self.url.lit;
+        quote!(#rt::Target::Url(#url))
     }
 
     fn marker_items(&self, krate: &CratePath) -> (TokenStream, TokenStream) {
@@ -98,8 +100,9 @@ impl Kind for CallbackAttr {
 }
 
 impl Kind for WebhookAttr {
-    fn key(&self) -> &syn::LitStr {
-        &self.name
+    fn target(&self, rt: &TokenStream) -> TokenStream {
+        let name = &self.name;
+        quote!(#rt::Target::Webhook(#name))
     }
 
     fn marker_items(&self, krate: &CratePath) -> (TokenStream, TokenStream) {
@@ -253,7 +256,7 @@ fn spec<A: Kind>(d: &Declaration<A>, krate: &CratePath) -> TokenStream {
     let operation = d.attr.operation();
     let name = d.name.to_string();
     let method = variant(d.method);
-    let key = d.attr.key();
+    let target = d.attr.target(&rt);
     let docs = docs(&d.attrs);
     let summary = option_str(operation.summary().map(syn::LitStr::value));
     let description = option_str(operation.description().map(syn::LitStr::value));
@@ -276,7 +279,7 @@ fn spec<A: Kind>(d: &Declaration<A>, krate: &CratePath) -> TokenStream {
         #rt::CallbackSpec {
             name: #name,
             method: #rt::Method::#method,
-            url: #key,
+            target: #target,
             operation_id: #operation_id,
             docs: #docs,
             summary: #summary,

@@ -74,6 +74,10 @@ pub(super) fn webhooks(
     for group in groups.iter().map(|group| group.spec()) {
         for spec in group.callbacks() {
             let parent = format!("webhook `{}` of group `{}`", spec.name, group.name());
+            let Some(name) = spec.target.webhook_name() else {
+                problems.push(format!("{parent} has a URL template, not a name"));
+                continue;
+            };
             let mut operation = describe(generator, spec);
             let nested_groups: Vec<_> = spec.callbacks.iter().map(|g| (*g, OWN)).collect();
             if !names_are_unique(&parent, &nested_groups, problems) {
@@ -91,11 +95,10 @@ pub(super) fn webhooks(
                     problems,
                 );
             }
-            let item = webhooks.entry(spec.url.to_owned()).or_default();
+            let item = webhooks.entry(name.to_owned()).or_default();
             if item.insert(spec.method.as_str(), operation).is_some() {
                 problems.push(format!(
-                    "two webhooks are named `{}` with the method {}",
-                    spec.url,
+                    "two webhooks are named `{name}` with the method {}",
                     spec.method.as_str().to_uppercase()
                 ));
             }
@@ -287,7 +290,11 @@ fn describe_callback(
     cx: &Context<'_>,
     problems: &mut Vec<String>,
 ) -> Option<(String, Operation)> {
-    let template = match Template::parse_with(cx.spec.url, true) {
+    let Some(url) = cx.spec.target.url() else {
+        problems.push(cx.context("is a webhook, not a callback"));
+        return None;
+    };
+    let template = match Template::parse_with(url, true) {
         Ok(template) => template,
         Err(e) => {
             problems.push(format!(

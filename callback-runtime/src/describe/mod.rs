@@ -125,8 +125,10 @@ impl CallbackGroup {
     pub const fn reads_request_body(&self) -> bool {
         let mut i = 0;
         while i < self.callbacks.len() {
-            if contains(self.callbacks[i].url.as_bytes(), b"$request.body") {
-                return true;
+            if let Target::Url(url) = self.callbacks[i].target {
+                if contains(url.as_bytes(), b"$request.body") {
+                    return true;
+                }
             }
             i += 1;
         }
@@ -191,6 +193,35 @@ pub const fn webhook_group(
     WebhookGroup(callback_group(name, module_path, webhooks))
 }
 
+/// Where a declared request goes, which is also its key in the document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// A callback's URL template as written (it may use the `{$name}`
+    /// shorthand): its key in the operation's `callbacks`.
+    Url(&'static str),
+    /// A webhook's name: its key in the document's `webhooks`. The
+    /// request goes to each subscriber's own URL.
+    Webhook(&'static str),
+}
+
+impl Target {
+    /// A callback's URL template; `None` for a webhook.
+    pub const fn url(self) -> Option<&'static str> {
+        match self {
+            Target::Url(url) => Some(url),
+            Target::Webhook(_) => None,
+        }
+    }
+
+    /// A webhook's name; `None` for a callback.
+    pub const fn webhook_name(self) -> Option<&'static str> {
+        match self {
+            Target::Webhook(name) => Some(name),
+            Target::Url(_) => None,
+        }
+    }
+}
+
 /// One callback (or webhook) request of a group.
 #[derive(Debug)]
 pub struct CallbackSpec {
@@ -198,9 +229,9 @@ pub struct CallbackSpec {
     pub name: &'static str,
     /// The method of the callback request.
     pub method: Method,
-    /// The URL template as written (may use the `{$name}` shorthand); for a
-    /// webhook, its key in the document's `webhooks`.
-    pub url: &'static str,
+    /// Where the request goes: a callback's URL template, or a webhook's
+    /// name.
+    pub target: Target,
     /// `operation_id = "…"`, or `None` for the callback's name.
     pub operation_id: Option<&'static str>,
     /// The doc comment, every `#[doc = …]` joined by newlines.

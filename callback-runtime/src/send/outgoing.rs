@@ -48,7 +48,12 @@ impl<R> Outgoing<R> {
         };
         let (url, refused) = match url {
             Ok(url) => (url, body_error),
-            Err(reason) => (spec.url.to_owned(), Some(reason)),
+            // Refused: the template stands in for the URL it could not
+            // make.
+            Err(reason) => (
+                spec.target.url().unwrap_or_default().to_owned(),
+                Some(reason),
+            ),
         };
         Outgoing {
             callback,

@@ -34,7 +34,10 @@ impl TriggerPlan {
         let templates: Vec<Result<Template, String>> = group
             .callbacks()
             .iter()
-            .map(|spec| Template::parse_with(spec.url, true).map_err(|e| e.to_string()))
+            .map(|spec| match spec.target.url() {
+                Some(url) => Template::parse_with(url, true).map_err(|e| e.to_string()),
+                None => Err(format!("`{}` is a webhook, not a callback", spec.name)),
+            })
             .collect();
         let mut needs = Vec::new();
         for expr in templates.iter().flatten().flat_map(Template::expressions) {
