@@ -1,13 +1,12 @@
 //! Group commit for [`Store::enqueue`](super::super::Store::enqueue): the
 //! deliveries of every caller waiting at that moment go in with one
-//! statement, one notification and one commit.
+//! statement, which announces them and commits: one round trip.
 
 use sqlx::postgres::{PgConnection, PgPool};
-use sqlx::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use super::super::StoreError;
-use super::{insert, notify};
+use super::insert;
 use crate::delivery::{DeliveryId, NewDelivery};
 
 /// How many callers wait for the committer at most before the next ones
@@ -33,9 +32,12 @@ pub(super) async fn run(pool: PgPool, mut requests: mpsc::Receiver<Request>) {
 }
 
 async fn commit_group(pool: &PgPool, group: Vec<Request>) {
-    let answers = match in_transaction(pool, &group).await {
-        Ok(answers) => answers,
-        Err(error) => group.iter().map(|_| Err(error.duplicate())).collect(),
+    let answers = match pool.acquire().await {
+        Ok(mut conn) => insert_group(&mut conn, &group).await,
+        Err(error) => {
+            let error = StoreError::from(error);
+            group.iter().map(|_| Err(error.duplicate())).collect()
+        }
     };
     for (request, answer) in group.into_iter().zip(answers) {
         // A caller that stopped waiting no longer needs its answer.
@@ -43,18 +45,17 @@ async fn commit_group(pool: &PgPool, group: Vec<Request>) {
     }
 }
 
-/// Inserts every request's deliveries in one transaction: all with one
-/// statement when every row goes in, else each request alone in a
-/// savepoint, so that a failing one fails alone. The answers are final
-/// once this returns `Ok`: the transaction committed.
-async fn in_transaction(
-    pool: &PgPool,
+/// Inserts every request's deliveries with one statement, which is its own
+/// transaction (and announces them, delivered on its commit): one round
+/// trip for the group. When it fails, nothing of it was stored, and each
+/// request goes in alone, so that a failing one fails alone. Each answer
+/// is final: its statement committed, or failed.
+async fn insert_group(
+    conn: &mut PgConnection,
     group: &[Request],
-) -> Result<Vec<Result<Vec<DeliveryId>, StoreError>>, StoreError> {
-    let mut conn = pool.acquire().await?;
-    let mut tx = conn.begin().await?;
+) -> Vec<Result<Vec<DeliveryId>, StoreError>> {
     let all: Vec<(&NewDelivery, Option<String>)> = group.iter().flat_map(Request::rows).collect();
-    let answers = match in_savepoint(&mut tx, all).await {
+    match insert(conn, all).await {
         Ok(ids) => {
             let mut ids = ids.into_iter();
             group
@@ -62,49 +63,20 @@ async fn in_transaction(
                 .map(|r| Ok(ids.by_ref().take(r.deliveries.len()).collect()))
                 .collect()
         }
-        Err(_) => {
+        Err(_) if group.len() > 1 => {
             let mut answers = Vec::with_capacity(group.len());
             for request in group {
-                answers.push(in_savepoint(&mut tx, request.rows().collect()).await);
+                answers.push(insert(conn, request.rows().collect()).await);
             }
             answers
         }
-    };
-    let queued = group
-        .iter()
-        .zip(&answers)
-        .any(|(r, a)| a.is_ok() && r.deliveries.iter().any(|d| d.refused.is_none()));
-    if queued {
-        notify(&mut tx).await?;
+        Err(error) => vec![Err(error)],
     }
-    tx.commit().await?;
-    Ok(answers)
 }
 
 impl Request {
     /// Each delivery with its trace context.
     fn rows(&self) -> impl Iterator<Item = (&NewDelivery, Option<String>)> {
         self.deliveries.iter().zip(self.contexts.iter().cloned())
-    }
-}
-
-async fn in_savepoint(
-    conn: &mut PgConnection,
-    deliveries: Vec<(&NewDelivery, Option<String>)>,
-) -> Result<Vec<DeliveryId>, StoreError> {
-    sqlx::query("SAVEPOINT batch").execute(&mut *conn).await?;
-    match insert(conn, deliveries).await {
-        Ok(ids) => {
-            sqlx::query("RELEASE SAVEPOINT batch")
-                .execute(&mut *conn)
-                .await?;
-            Ok(ids)
-        }
-        Err(error) => {
-            sqlx::query("ROLLBACK TO SAVEPOINT batch")
-                .execute(&mut *conn)
-                .await?;
-            Err(error)
-        }
     }
 }

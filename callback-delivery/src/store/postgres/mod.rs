@@ -77,12 +77,13 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 /// callbacks announce: they are queued if and only if it commits.
 /// [`Store::enqueue`], for callbacks queued outside the app's
 /// transactions, hands them to one task that inserts the deliveries of all
-/// the callers waiting at that moment in one transaction, with one
-/// statement and one commit; a caller whose rows fail is answered alone
-/// and the others are committed.
+/// the callers waiting at that moment with one statement, its own
+/// transaction (one round trip); when it fails, each caller's rows go in
+/// alone, so that a caller whose rows fail is answered alone and the
+/// others are committed.
 ///
-/// Both notify the [`NOTIFY_CHANNEL`] channel, which PostgreSQL delivers on
-/// commit; the store's [`Store::wakeups`] listens to it, so every
+/// Both notify the [`NOTIFY_CHANNEL`] channel from the inserting
+/// statement itself, which PostgreSQL delivers on commit; the store's [`Store::wakeups`] listens to it, so every
 /// instance's dispatcher claims at once instead of at its next poll. The
 /// channel is the database's, not the schema's: stores in other schemas of
 /// the same database wake each other's dispatchers needlessly, but
@@ -198,11 +199,7 @@ impl PostgresStore {
     ) -> Result<Vec<DeliveryId>, StoreError> {
         check_text(deliveries)?;
         let contexts = crate::telemetry::queued(deliveries);
-        let ids = insert(conn, deliveries.iter().zip(contexts).collect()).await?;
-        if deliveries.iter().any(|d| d.refused.is_none()) {
-            notify(conn).await?;
-        }
-        Ok(ids)
+        insert(conn, deliveries.iter().zip(contexts).collect()).await
     }
 
     /// Listens on the [`NOTIFY_CHANNEL`] channel, on a connection of its
@@ -603,6 +600,7 @@ async fn insert(
         .bind(&finished_at)
         .bind(now)
         .bind(&contexts)
+        .bind(NOTIFY_CHANNEL)
         .fetch_all(&mut *conn)
         .await?;
     // RETURNING promises no order: match the rows by their webhook ids.
@@ -621,15 +619,6 @@ async fn insert(
                 .ok_or_else(|| StoreError::corrupt("a queued delivery came back without its id"))
         })
         .collect()
-}
-
-/// Announces queued deliveries on [`NOTIFY_CHANNEL`] (delivered on commit).
-async fn notify(conn: &mut PgConnection) -> Result<(), StoreError> {
-    sqlx::query(sql::NOTIFY)
-        .bind(NOTIFY_CHANNEL)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
 }
 
 /// `text` with every NUL character (which PostgreSQL's text cannot hold)

@@ -3,8 +3,12 @@
 /// Queues deliveries, one per element of the arrays, in their order:
 /// $1 webhook ids, $2 callbacks, $3 methods, $4 urls, $5 destinations,
 /// $6 bodies, $7 statuses, $8 last errors (the refusals), $9 next attempt
-/// times, $10 finish times, $12 trace contexts; $11 now.
+/// times, $10 finish times, $12 trace contexts; $11 now. When one of them
+/// is pending, announces them on channel $13 (delivered on commit): the
+/// `announced` query is volatile, so it runs once, and the final `SELECT`
+/// reads it, so it runs at all.
 pub(super) const INSERT_DELIVERIES: &str = "
+WITH inserted AS (
 INSERT INTO callback_deliveries
     (webhook_id, callback, method, url, destination, body, status, last_error,
      created_at, next_attempt_at, finished_at, trace_context)
@@ -16,7 +20,13 @@ FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text
     AS n(webhook_id, callback, method, url, destination, body, status, last_error,
          next_attempt_at, finished_at, trace_context, ord)
 ORDER BY ord
-RETURNING id, webhook_id";
+RETURNING id, webhook_id, status
+),
+announced AS (
+    SELECT pg_notify($13, '')
+    FROM (SELECT 1 FROM inserted WHERE status = 'pending' LIMIT 1) AS queued
+)
+SELECT id, webhook_id FROM inserted, (SELECT COUNT(*) FROM announced) AS a";
 
 /// The queue's counts at $1 (now): pending, due and not leased, the oldest
 /// due time.
@@ -26,9 +36,6 @@ SELECT COUNT(*),
        MIN(next_attempt_at) FILTER (WHERE next_attempt_at <= $1
                                     AND (lease_until IS NULL OR lease_until <= $1))
 FROM callback_deliveries WHERE status = 'pending'";
-
-/// Announces queued deliveries (delivered on commit).
-pub(super) const NOTIFY: &str = "SELECT pg_notify($1, '')";
 
 /// Records outcomes, then claims, in one statement (one round trip, one
 /// transaction).

@@ -466,8 +466,16 @@ async fn postgres_outbox_in_the_app_transaction() {
         .await
         .expect("woken in time")
         .expect("a notification");
+    // Committed, but refused: stored, nothing to claim, no notification.
+    let mut refused = news(1);
+    refused[0].refused = Some("no callback URL".into());
+    let mut tx = conn.begin().await.expect("begin");
+    PostgresStore::enqueue_in(&mut tx, &refused)
+        .await
+        .expect("enqueue");
+    tx.commit().await.expect("commit");
     // Other tests notify too: count this connection's notifications. The
-    // rollback's would have come before the commit's.
+    // rollback's would have come before the commit's, the refusal's after.
     let mut ours = 0;
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
@@ -486,7 +494,7 @@ async fn postgres_outbox_in_the_app_transaction() {
             Err(_) => break,
         }
     }
-    assert_eq!(ours, 1, "one notification, from the commit");
+    assert_eq!(ours, 1, "one notification, from the commit of a pending delivery");
     conn.close().await.expect("close");
     store.close().await;
 }
