@@ -43,7 +43,9 @@
 //! Every run also writes the verdicts block of `README.md` (for a smoke or
 //! partial run, a copy beside its report) from its `BENCHMARKS.md`;
 //! `cargo run -p bench -- readme` writes it from `BENCHMARKS.md` as it
-//! stands.
+//! stands. `cargo run -p bench -- macro-profile [--operations N]` is a tool,
+//! not a measurement of the report: where the build time of the generated
+//! crates goes, per macro ([`macro_profile`]).
 //!
 //! PostgreSQL: `CALLBACKS_BENCH_DATABASE_URL`, else
 //! `CALLBACKS_TEST_DATABASE_URL`, names the database; without either the
@@ -68,6 +70,7 @@ mod http;
 mod ledger;
 mod load;
 mod machine;
+mod macro_profile;
 mod measure;
 mod report;
 mod results;
@@ -95,7 +98,8 @@ const USAGE: &str = "usage: bench all|smoke [--rounds N] \
                      [--only requests,instructions,memory,build,cold-build,assembly,fastapi,\
                      deliveries,isolation,durable-requests,disk,postgres,sizes]\n\
                      \x20      bench sizes\n\
-                     \x20      bench readme";
+                     \x20      bench readme\n\
+                     \x20      bench macro-profile [--operations N]";
 
 const BODY: &str = r#"{"id":"inv-1","title":"Coffee","customer":"Ada","total":12.5}"#;
 const INVOICES_TARGET: &str = "/invoices/?callback_url=https://example.com/cb";
@@ -526,6 +530,7 @@ fn main() -> ExitCode {
         Some("smoke") => parse_options(Settings::smoke(), &args[1..]).and_then(run),
         Some("sizes") if args.len() == 1 => sizes(),
         Some("readme") if args.len() == 1 => readme(),
+        Some("macro-profile") => macro_profile::run(&project_root(), &args[1..]),
         _ => Err(USAGE.to_owned()),
     };
     match result {
