@@ -118,7 +118,7 @@ pub fn label(app: ColdApp) -> &'static str {
         ColdApp::Plain => "plain actix-web",
         ColdApp::Utoipa => "utoipa 5",
         ColdApp::DocsOnly => "ours docs-only",
-        ColdApp::Defaults => "ours, default features",
+        ColdApp::Defaults => "ours with the defaults",
     }
 }
 
