@@ -14,7 +14,7 @@ use crate::measure::binary_size::Sizes;
 use crate::measure::instructions::Count;
 use crate::measure::memory::MemoryGrowth;
 use crate::measure::throughput::{Sample, Throughput};
-use crate::results::{Results, DOCS_TARGET, REQUEST_TARGET};
+use crate::results::{Results, ASSEMBLY_SLOPE_LIMIT, DOCS_TARGET, MEMORY_TARGET, REQUEST_TARGET};
 use crate::stats;
 
 pub const BEGIN: &str =
@@ -423,7 +423,8 @@ fn instructions_section(w: &mut String, counts: &Result<Vec<Count>, String>) {
         w,
         "User-space instructions per request under callgrind, one request at a time over \
          one keep-alive connection; the kernel's share of a request (socket reads and \
-         writes) is not counted.\n\n\
+         writes) is not counted. Criteria: plain / ours ≥ {REQUEST_TARGET} for the `POST`, \
+         ≥ {DOCS_TARGET} for `/openapi.json`.\n\n\
          | Endpoint | Ours | Plain | Plain / ours |\n\
          | --- | ---: | ---: | ---: |"
     );
@@ -483,8 +484,8 @@ fn assembly_section(w: &mut String, results: &Results) {
         let _ = writeln!(
             w,
             "\nGrowth: the log-log slope of time against operations is **{all:.2}** over all \
-             sizes, the criterion (1 is linear, 2 quadratic); between the two largest sizes \
-             alone it is {scale:.2}, for information."
+             sizes, the criterion: ≤ {ASSEMBLY_SLOPE_LIMIT} (1 is linear, 2 quadratic); \
+             between the two largest sizes alone it is {scale:.2}, for information."
         );
     }
     let _ = writeln!(w);
@@ -498,7 +499,8 @@ fn memory_section(w: &mut String, memory: &[MemoryGrowth]) {
     }
     let _ = writeln!(
         w,
-        "Peak resident set (`VmHWM`) of a fresh server, `POST /invoices/`.\n\n\
+        "Peak resident set (`VmHWM`) of a fresh server, `POST /invoices/`. Criterion: many / \
+         few ≤ {MEMORY_TARGET} for ours.\n\n\
          | Server | At start | After few requests | After many requests | Many / few |\n\
          | --- | ---: | ---: | ---: | ---: |"
     );
