@@ -300,8 +300,18 @@ impl State {
                             self.backlog.remove(name);
                         }
                     }
-                    self.more_due =
-                        exchange.claimed.len() >= limit || exchange.resume_after.is_some();
+                    // A claim that began after a destination and came back
+                    // short reached the last one: the destinations before
+                    // its start were not walked, so the next claim wraps
+                    // around to the first at once (a backlog to one
+                    // destination would otherwise wait for the poll after
+                    // every claim that filled the limit).
+                    let wrapped = !request.after.is_empty()
+                        && exchange.resume_after.is_none()
+                        && exchange.claimed.len() < limit;
+                    self.more_due = exchange.claimed.len() >= limit
+                        || exchange.resume_after.is_some()
+                        || wrapped;
                     self.cursor = exchange.resume_after.unwrap_or_default();
                     if !self.more_due {
                         self.claim_at = now + self.dispatcher.poll;

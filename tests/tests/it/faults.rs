@@ -222,6 +222,41 @@ fn a_client_with_thousands_queued_does_not_starve_one_with_one() {
     });
 }
 
+/// A backlog queued before the dispatcher starts, all to one destination,
+/// is worked through claim after claim, never waiting for the poll: a
+/// claim that resumes after the only destination finds nothing there and
+/// wraps around to the first at once.
+#[test]
+fn a_backlog_to_one_destination_drains_without_waiting_for_the_poll() {
+    const N: usize = 300;
+    let receiver = Receiver::default();
+    let addr = receiver.start();
+    let scratch = Scratch::new("one-destination");
+    runtime().block_on(async {
+        let outbox = Outbox::new(SqliteStore::open(scratch.db()).await.unwrap());
+        let backlog: Vec<NewDelivery> = (0..N)
+            .map(|n| to(format!("http://{addr}/one/{n}"), n))
+            .collect();
+        outbox.enqueue_all(&backlog).await.unwrap();
+        let start = Instant::now();
+        // A claim takes at most 6 (4 workers and half a round ahead), and
+        // the poll is a minute away: only claims that follow one another
+        // drain it in time, with no enqueue to wake the dispatcher.
+        let dispatch = Dispatcher::new(
+            outbox.clone(),
+            sender(Guard::new().allow_loopback(), Duration::from_secs(3)),
+        )
+        .workers(4)
+        .poll_interval(Duration::from_secs(60))
+        .spawn();
+        let drained = eventually(Duration::from_secs(30), || receiver.received().len() >= N).await;
+        let received = receiver.received().len();
+        eprintln!("one destination: {received} of {N} in {:?}", start.elapsed());
+        assert!(drained, "{received} of {N} delivered in 30 s");
+        dispatch.shutdown().await;
+    });
+}
+
 /// Looks names up from a table; one name's lookups hang, then fail.
 struct Names {
     live: SocketAddr,
