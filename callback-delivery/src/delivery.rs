@@ -38,16 +38,21 @@ pub enum Status {
     Refused,
     /// The receiver answered 410 Gone: its destination no longer exists.
     Gone,
+    /// Stopped by an operator while it was pending ([`Store::cancel`]).
+    ///
+    /// [`Store::cancel`]: crate::store::Store::cancel
+    Cancelled,
 }
 
 impl Status {
     /// Every state, in the order above.
-    pub const ALL: [Status; 5] = [
+    pub const ALL: [Status; 6] = [
         Status::Pending,
         Status::Delivered,
         Status::Failed,
         Status::Refused,
         Status::Gone,
+        Status::Cancelled,
     ];
 
     /// The state's name, as stored and served (`"pending"`, …).
@@ -58,6 +63,7 @@ impl Status {
             Status::Failed => "failed",
             Status::Refused => "refused",
             Status::Gone => "gone",
+            Status::Cancelled => "cancelled",
         }
     }
 
@@ -66,9 +72,18 @@ impl Status {
         Status::ALL.into_iter().find(|s| s.as_str() == name)
     }
 
-    /// True for every state but `pending`: nothing more will be sent.
+    /// True for every state but `pending`: nothing more will be sent
+    /// (unless an operator retries it: [`Status::is_retryable`]).
     pub const fn is_final(self) -> bool {
         !matches!(self, Status::Pending)
+    }
+
+    /// True for the states an operator may send again
+    /// ([`Store::retry`](crate::store::Store::retry)): `failed`, `gone`
+    /// and `refused`. A delivered delivery was delivered, a pending one is
+    /// on its way, and a cancelled one was stopped on purpose.
+    pub const fn is_retryable(self) -> bool {
+        matches!(self, Status::Failed | Status::Gone | Status::Refused)
     }
 }
 
@@ -97,6 +112,11 @@ pub struct NewDelivery {
 }
 
 /// A queued delivery, as the deliveries view shows it.
+///
+/// Times are kept in milliseconds since the Unix epoch, and written (and
+/// read) as RFC 3339 text in UTC with milliseconds ([`rfc3339`]).
+///
+/// [`rfc3339`]: crate::rfc3339
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Delivery {
@@ -110,6 +130,8 @@ pub struct Delivery {
     pub method: String,
     /// Where it is (or would have been) sent.
     pub url: String,
+    /// The origin of the URL ([`destination_of`]): scheme, host and port.
+    pub destination: String,
     /// Its state.
     pub status: Status,
     /// How many attempts were made.
@@ -118,13 +140,26 @@ pub struct Delivery {
     pub last_error: Option<String>,
     /// The HTTP status of the last answer, if any.
     pub last_status: Option<u16>,
-    /// When it was queued, in milliseconds since the Unix epoch.
+    /// When it was queued.
+    #[serde(with = "crate::rfc3339")]
+    #[cfg_attr(
+        feature = "schemars",
+        schemars(with = "String", extend("format" = "date-time"))
+    )]
     pub created_at: i64,
-    /// When the next attempt is due (pending deliveries), in milliseconds
-    /// since the Unix epoch.
+    /// When the next attempt is due (pending deliveries).
+    #[serde(with = "crate::rfc3339::option")]
+    #[cfg_attr(
+        feature = "schemars",
+        schemars(with = "Option<String>", extend("format" = "date-time"))
+    )]
     pub next_attempt_at: Option<i64>,
-    /// When it reached its final state, in milliseconds since the Unix
-    /// epoch.
+    /// When it reached its final state.
+    #[serde(with = "crate::rfc3339::option")]
+    #[cfg_attr(
+        feature = "schemars",
+        schemars(with = "Option<String>", extend("format" = "date-time"))
+    )]
     pub finished_at: Option<i64>,
     /// The trace it was queued in (32 hexadecimal digits), when it was
     /// traced (feature `otel`): its attempts are in the same trace.
@@ -139,7 +174,13 @@ pub struct Delivery {
     schemars(rename = "DeliveryAttempt")
 )]
 pub struct Attempt {
-    /// When the request started, in milliseconds since the Unix epoch.
+    /// When the request started (in milliseconds since the Unix epoch;
+    /// RFC 3339 text in JSON, as [`Delivery`]'s times).
+    #[serde(with = "crate::rfc3339")]
+    #[cfg_attr(
+        feature = "schemars",
+        schemars(with = "String", extend("format" = "date-time"))
+    )]
     pub started_at: i64,
     /// How long it took until the answer (or the error), in milliseconds.
     pub duration_ms: i64,

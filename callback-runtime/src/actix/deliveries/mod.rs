@@ -158,6 +158,7 @@ pub async fn list_deliveries(
         status: query.status,
         before: query.before.map(DeliveryId),
         limit: query.limit.map_or(100, |l| l.min(1000) as usize),
+        ..ListFilter::default()
     };
     let deliveries = outbox(&request)?
         .store()
