@@ -38,9 +38,7 @@ pub enum Status {
     Refused,
     /// The receiver answered 410 Gone: its destination no longer exists.
     Gone,
-    /// Stopped by an operator while it was pending ([`Store::cancel`]).
-    ///
-    /// [`Store::cancel`]: crate::store::Store::cancel
+    /// Stopped by an operator while it was pending.
     Cancelled,
 }
 
@@ -111,12 +109,9 @@ pub struct NewDelivery {
     pub refused: Option<String>,
 }
 
-/// A queued delivery, as the deliveries view shows it.
-///
-/// Times are kept in milliseconds since the Unix epoch, and written (and
-/// read) as RFC 3339 text in UTC with milliseconds ([`rfc3339`]).
-///
-/// [`rfc3339`]: crate::rfc3339
+/// A queued delivery, as the deliveries view shows it. Its times are
+/// RFC 3339 text in UTC with milliseconds (`2026-05-01T12:30:00.250Z`);
+/// the Rust fields hold milliseconds since the Unix epoch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Delivery {
@@ -130,7 +125,8 @@ pub struct Delivery {
     pub method: String,
     /// Where it is (or would have been) sent.
     pub url: String,
-    /// The origin of the URL ([`destination_of`]): scheme, host and port.
+    /// The origin of its URL (scheme, host and port): deliveries are
+    /// scheduled, and can be listed, by destination.
     pub destination: String,
     /// Its state.
     pub status: Status,
@@ -166,7 +162,8 @@ pub struct Delivery {
     pub trace_id: Option<String>,
 }
 
-/// One attempt to send a delivery.
+/// One attempt to send a delivery. Its start is RFC 3339 text, as a
+/// delivery's times are.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(
     feature = "schemars",
@@ -174,8 +171,7 @@ pub struct Delivery {
     schemars(rename = "DeliveryAttempt")
 )]
 pub struct Attempt {
-    /// When the request started (in milliseconds since the Unix epoch;
-    /// RFC 3339 text in JSON, as [`Delivery`]'s times).
+    /// When the request started.
     #[serde(with = "crate::rfc3339")]
     #[cfg_attr(
         feature = "schemars",

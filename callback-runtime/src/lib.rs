@@ -66,9 +66,9 @@ pub mod receive {
     pub use crate::actix::receive::{Received, SignedJson};
 }
 
-/// The operators' view of the deliveries: annotated handlers to mount with
-/// [`Api::service`](crate::Api::service), behind the app's own access rule
-/// (feature `delivery`).
+/// The operators' view of the deliveries: annotated handlers (JSON routes
+/// and a page) to mount with [`Api::service`](crate::Api::service), behind
+/// the app's own access rule (feature `delivery`).
 #[cfg(feature = "delivery")]
 pub mod deliveries {
     pub use crate::actix::deliveries::*;

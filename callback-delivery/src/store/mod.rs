@@ -248,7 +248,8 @@ impl ListFilter {
     }
 }
 
-/// How many deliveries are in each state ([`Store::counts`]).
+// The answer of `Store::counts`.
+/// How many deliveries are in each state.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(
     feature = "schemars",

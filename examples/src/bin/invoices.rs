@@ -1,7 +1,7 @@
 //! Serves the invoices API with its docs on 127.0.0.1:8000 (or the address
 //! in `INVOICES_ADDR`): the document at `/openapi.json`, Swagger UI at
 //! `/docs`, ReDoc at `/redoc`, Scalar at `/scalar`, the deliveries at
-//! `/deliveries`. It sends each invoice's callback to the client's
+//! `/deliveries` (and as a page at `/deliveries/ui`). It sends each invoice's callback to the client's
 //! `callback_url`.
 //!
 //! - `CALLBACKS_SECRET`: the `whsec_…` secret callbacks are signed with (a
@@ -85,9 +85,9 @@ async fn main() -> std::io::Result<()> {
     // On PostgreSQL, the dispatcher also listens for callbacks queued by
     // any instance, and claims them at once.
     let dispatcher = Dispatcher::new(outbox.clone(), sender).spawn();
-    // Retention: finished deliveries (delivered, failed, refused, gone) are
-    // kept 30 days as the audit trail of what was sent, then deleted, in
-    // small batches, once an hour.
+    // Retention: finished deliveries (delivered, failed, refused, gone,
+    // cancelled) are kept 30 days as the audit trail of what was sent, then
+    // deleted, in small batches, once an hour.
     let pruner = spawn_pruner(
         outbox.store().clone(),
         Duration::from_secs(3600),
@@ -100,10 +100,10 @@ async fn main() -> std::io::Result<()> {
     } else {
         db.as_str()
     };
-    println!("Serving the invoices API on http://{addr} (docs at http://{addr}/docs, ReDoc at http://{addr}/redoc, deliveries at http://{addr}/deliveries); deliveries wait in {waiting}");
+    println!("Serving the invoices API on http://{addr} (docs at http://{addr}/docs, ReDoc at http://{addr}/redoc, deliveries at http://{addr}/deliveries/ui); deliveries wait in {waiting}");
     let outbox = web::Data::new(outbox);
-    // A demo on loopback: anyone who can reach it may read the deliveries.
-    // A real app puts its own rule here.
+    // A demo on loopback: anyone who can reach it may read the deliveries,
+    // and retry or cancel them. A real app puts its own rule here.
     let access = web::Data::new(DeliveriesAccess::allow_all());
     HttpServer::new(move || {
         let app = App::new()

@@ -13,3 +13,4 @@ mod postgres;
 mod sending;
 mod support;
 mod ui;
+mod view;
