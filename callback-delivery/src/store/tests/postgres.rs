@@ -494,7 +494,10 @@ async fn postgres_outbox_in_the_app_transaction() {
             Err(_) => break,
         }
     }
-    assert_eq!(ours, 1, "one notification, from the commit of a pending delivery");
+    assert_eq!(
+        ours, 1,
+        "one notification, from the commit of a pending delivery"
+    );
     conn.close().await.expect("close");
     store.close().await;
 }
