@@ -114,8 +114,7 @@ fn orders_document() -> Value {
 fn shared_group_is_emitted_once_and_referenced() {
     let doc = orders_document();
     assert_eq!(
-        doc["components"]["callbacks"]["status_changed"]
-            ["{$request.query.callback_url}/orders/status"]["post"]["operationId"],
+        doc["components"]["pathItems"]["status_changed"]["post"]["operationId"],
         "status_changed"
     );
     for (path, method) in [
@@ -125,7 +124,7 @@ fn shared_group_is_emitted_once_and_referenced() {
     ] {
         assert_eq!(
             doc["paths"][path][method]["callbacks"],
-            json!({"status_changed": {"$ref": "#/components/callbacks/status_changed"}}),
+            json!({"status_changed": {"{$request.query.callback_url}/orders/status": {"$ref": "#/components/pathItems/status_changed"}}}),
             "{method} {path}"
         );
     }

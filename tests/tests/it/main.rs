@@ -11,5 +11,7 @@ mod http;
 mod otel;
 mod postgres;
 mod sending;
+mod signatures;
 mod support;
 mod ui;
+mod versions;
