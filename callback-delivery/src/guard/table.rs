@@ -164,7 +164,7 @@ pub(super) fn classify(ip: IpAddr) -> Option<Verdict> {
 ///
 /// An IPv6 address carrying an IPv4 one (IPv4-mapped, IPv4-compatible,
 /// NAT64, 6to4) is classified by the IPv4 address it carries. The
-/// allow-list of a [`Guard`] is not consulted here.
+/// allow-list of a [`Guard`](super::Guard) is not consulted here.
 pub fn forbidden_kind(ip: IpAddr) -> Option<&'static str> {
     classify(ip).map(|verdict| verdict.kind)
 }
