@@ -154,6 +154,10 @@ fn attach_group(
         else {
             continue;
         };
+        // Before the nested callbacks: they may read the headers.
+        if let Some(signed) = signed {
+            sign(&mut callback_operation, signed);
+        }
         let child = format!("callback `{}` of {parent}", spec.name);
         let nested_groups: Vec<_> = spec.callbacks.iter().map(|g| (*g, OWN)).collect();
         let nested = if names_are_unique(&child, &nested_groups, problems) {
@@ -173,9 +177,6 @@ fn attach_group(
                 depth + 1,
                 problems,
             );
-        }
-        if let Some(signed) = signed {
-            sign(&mut callback_operation, signed);
         }
         let item: PathItem = BTreeMap::from([(spec.method.as_str(), callback_operation)]);
         let item = match components.as_deref_mut() {

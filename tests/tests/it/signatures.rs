@@ -190,14 +190,31 @@ mod signed_webhooks {
     fn new_order(body: NewOrder);
 }
 
-/// What the receiver of a webhook sends back.
+/// What the receiver of a webhook or callback sends back, naming the
+/// message it acknowledges by its signed id.
 #[callback_runtime::callbacks]
 mod acknowledgements {
     use super::*;
 
     /// The receiver acknowledges the order.
-    #[post("{$request.body#/id}/ack")]
+    #[post("{$request.body#/id}/ack?message={$request.header.webhook-id}")]
     fn acknowledged(body: NewOrder);
+}
+
+/// Events of orders, sent to the partner.
+#[callback_runtime::callbacks]
+mod order_events {
+    use super::*;
+
+    /// An order was placed.
+    #[post("https://partner.example.com/orders", callbacks = [acknowledgements])]
+    fn order_placed(body: NewOrder);
+}
+
+/// Place an order.
+#[callback_runtime::post("/orders", callbacks = order_events)]
+async fn place_order(order: web::Json<NewOrder>) -> web::Json<NewOrder> {
+    order
 }
 
 #[test]
@@ -219,7 +236,8 @@ fn webhooks_are_documented_as_signed_and_nested_callbacks_are_not() {
     assert_eq!(webhook["x-standard-webhooks"], json!({"schemes": ["v1"]}));
     // The webhook's receiver sends the acknowledgement: this app does not
     // sign it, and the document does not say it does.
-    let nested = &webhook["callbacks"]["acknowledged"]["{$request.body#/id}/ack"]["post"];
+    let nested = &webhook["callbacks"]["acknowledged"]
+        ["{$request.body#/id}/ack?message={$request.header.webhook-id}"]["post"];
     assert_eq!(nested["operationId"], "acknowledged");
     assert!(nested.get("parameters").is_none(), "{nested}");
     assert!(nested.get("x-standard-webhooks").is_none(), "{nested}");
@@ -254,5 +272,31 @@ fn the_schemes_are_the_apps_choice_and_none_documents_nothing() {
     assert!(
         operation.get("x-standard-webhooks").is_none(),
         "{operation}"
+    );
+}
+
+#[test]
+fn nested_callbacks_may_read_the_signature_headers_of_a_signed_request() {
+    let service = Api::new("Shop", "1.0")
+        .service(place_order)
+        .build()
+        .expect("the acknowledgement reads a header the callback carries");
+    let document = serde_json::to_value(service.document()).unwrap();
+    let placed =
+        &document["paths"]["/orders"]["post"]["callbacks"]["order_placed"]["https://partner.example.com/orders"]["post"];
+    assert_eq!(placed["x-standard-webhooks"], json!({"schemes": ["v1"]}));
+    assert!(placed["callbacks"]["acknowledged"]
+        ["{$request.body#/id}/ack?message={$request.header.webhook-id}"]["post"]
+        .is_object());
+    // Unsigned, the callback carries no such header.
+    let problems = crate::support::problems(
+        Api::new("Shop", "1.0")
+            .callback_signatures(&[])
+            .service(place_order),
+    );
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].contains("callback `acknowledged`") && problems[0].contains("webhook-id"),
+        "{problems:?}"
     );
 }
