@@ -197,6 +197,17 @@ pub fn edit(source: &str, counter: u64) -> Option<String> {
     Some(format!("{}{counter}{}", &source[..start], &source[end..]))
 }
 
+/// `source` with a comment line appended: the other kind of edit the
+/// incremental-build benchmark makes, to `main.rs`, changing no item.
+pub fn append_comment(source: &str, counter: u64) -> String {
+    let mut out = source.to_owned();
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    let _ = writeln!(out, "// edit {counter}");
+    out
+}
+
 /// `src/main.rs` of a server of `count` operations.
 pub fn server_main(flavor: Flavor, count: usize) -> String {
     let mut out = String::new();
@@ -285,6 +296,35 @@ pub fn server_main(flavor: Flavor, count: usize) -> String {
         }
     }
     out
+}
+
+/// `src/main.rs` of the cold-build app of `flavor`: [`server_main`] of one
+/// operation, and for utoipa also Swagger UI at `/docs` with the document
+/// at `/openapi.json` (utoipa-swagger-ui), which is what ours serves with
+/// its `swagger-ui` feature. Plain serves its route only.
+pub fn cold_main(flavor: Flavor) -> String {
+    if flavor != Flavor::Utoipa {
+        return server_main(flavor, 1);
+    }
+    "//! A one-operation API documented by utoipa, with Swagger UI.\n\n\
+     mod ops;\n\n\
+     use actix_web::{App, HttpServer};\n\
+     use utoipa_actix_web::AppExt;\n\
+     use utoipa_swagger_ui::SwaggerUi;\n\n\
+     #[actix_web::main]\n\
+     async fn main() -> std::io::Result<()> {\n\
+     \x20   HttpServer::new(|| {\n\
+     \x20       let (app, document) = App::new()\n\
+     \x20           .into_utoipa_app()\n\
+     \x20           .service(ops::create0)\n\
+     \x20           .split_for_parts();\n\
+     \x20       app.service(SwaggerUi::new(\"/docs/{_:.*}\").url(\"/openapi.json\", document))\n\
+     \x20   })\n\
+     \x20   .bind((\"127.0.0.1\", 0))?\n\
+     \x20   .run()\n\
+     \x20   .await\n\
+     }\n"
+    .to_owned()
 }
 
 /// How many operations one crate of the assembly benchmark holds: rustc
@@ -476,6 +516,28 @@ mod tests {
                 .count(),
             1
         );
+    }
+
+    #[test]
+    fn the_comment_is_appended_after_the_last_line() {
+        let main = server_main(Flavor::Plain, 2);
+        let once = append_comment(&main, 7);
+        assert!(once.starts_with(&main));
+        assert_eq!(&once[main.len()..], "// edit 7\n");
+        let twice = append_comment(&once, 8);
+        assert!(twice.ends_with("// edit 7\n// edit 8\n"));
+        assert_eq!(
+            append_comment("fn main() {}", 1),
+            "fn main() {}\n// edit 1\n"
+        );
+    }
+
+    #[test]
+    fn the_cold_utoipa_app_serves_swagger_ui_and_the_document() {
+        let main = cold_main(Flavor::Utoipa);
+        assert!(main.contains("SwaggerUi::new(\"/docs/{_:.*}\").url(\"/openapi.json\", document)"));
+        assert!(main.contains(".service(ops::create0)"));
+        assert_eq!(cold_main(Flavor::Ours), server_main(Flavor::Ours, 1));
     }
 
     #[test]

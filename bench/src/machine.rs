@@ -126,6 +126,12 @@ impl CpuSample {
         self.cores(start, self.busy.saturating_sub(start.busy) as f64)
     }
 
+    /// How many cores this process and the children it waited for (cargo
+    /// and the compilers it ran) kept busy on average since `start`.
+    pub fn own_cores_since(&self, start: &CpuSample) -> f64 {
+        self.cores(start, self.own.saturating_sub(start.own) as f64)
+    }
+
     /// How many cores the live processes `pids` kept busy since `start`.
     pub fn live_cores_since(&self, start: &CpuSample, pids: &[u32]) -> f64 {
         let ticks: u64 = pids

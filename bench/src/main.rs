@@ -2,9 +2,10 @@
 //!
 //! - `cargo run --release -p bench -- all` measures request overhead
 //!   (throughput, throughput per CPU-second, instructions per request),
-//!   docs serving, build time, assembly, memory and callback delivery, with
-//!   FastAPI as a reference when Python can install it, then writes its
-//!   block of `BENCHMARKS.md` and `bench/chart.svg`. Delivery is measured
+//!   docs serving, build time, cold build, assembly, memory and callback
+//!   delivery, with FastAPI as a reference when Python can install it, then
+//!   writes its block of `BENCHMARKS.md`, the README's verdicts and
+//!   `bench/chart.svg`. Delivery is measured
 //!   against issue 15's criteria: the durable outbox against a bare HTTP
 //!   client with 64 concurrent producers, and the latency of queueing
 //!   (`deliveries`); live callbacks beside a destination that never
@@ -26,10 +27,25 @@
 //!   writes its own block of `BENCHMARKS.md`; `all` measures and writes it
 //!   too.
 //!
-//! Options: `--rounds N` (alternating rounds of the throughput and delivery
-//! runs) and `--only PART,…` (of `requests,instructions,memory,build,
-//! assembly,fastapi,deliveries,isolation,durable-requests,disk,postgres,
-//! sizes`; the report then goes under `target/bench-partial/`).
+//! Options: `--rounds N` (alternating rounds of the throughput, delivery
+//! and cold-build runs) and `--only PART,…` (of `requests,instructions,
+//! memory,build,cold-build,assembly,fastapi,deliveries,isolation,
+//! durable-requests,disk,postgres,sizes`; the report then goes under
+//! `target/bench-partial/`).
+//!
+//! Build time (`build`): the generated 100-operation crates of ours, plain
+//! and utoipa, clean and after each of two edits (a string in one handler,
+//! a comment appended to `main.rs`). Cold build (`cold-build`): a
+//! one-endpoint app from an empty target folder, plain, utoipa, ours
+//! docs-only and ours with the defaults (three rounds take about half an
+//! hour on two cores; the smoke run builds the plain app once).
+//!
+//! Every run also writes the verdicts block of `README.md` (for a smoke or
+//! partial run, a copy beside its report) from its `BENCHMARKS.md`;
+//! `cargo run -p bench -- readme` writes it from `BENCHMARKS.md` as it
+//! stands. `cargo run -p bench -- macro-profile [--operations N]` is a tool,
+//! not a measurement of the report: where the build time of the generated
+//! crates goes, per macro ([`macro_profile`]).
 //!
 //! PostgreSQL: `CALLBACKS_BENCH_DATABASE_URL`, else
 //! `CALLBACKS_TEST_DATABASE_URL`, names the database; without either the
@@ -54,6 +70,7 @@ mod http;
 mod ledger;
 mod load;
 mod machine;
+mod macro_profile;
 mod measure;
 mod report;
 mod results;
@@ -70,17 +87,19 @@ use app::Variant;
 use http::Request;
 use machine::{CpuSample, Machine};
 use measure::{
-    assembly, binary_size, build_time, deliveries, disk, durable_requests, fastapi, instructions,
-    isolation, memory, postgres, throughput,
+    assembly, binary_size, build_time, cold_build, deliveries, disk, durable_requests, fastapi,
+    instructions, isolation, memory, postgres, throughput,
 };
 use results::Results;
 use server::{Pinning, Server};
-use workspace::{Profile, Workspace};
+use workspace::{ColdApp, Profile, Workspace};
 
 const USAGE: &str = "usage: bench all|smoke [--rounds N] \
-                     [--only requests,instructions,memory,build,assembly,fastapi,deliveries,\
-                     isolation,durable-requests,disk,postgres,sizes]\n\
-                     \x20      bench sizes";
+                     [--only requests,instructions,memory,build,cold-build,assembly,fastapi,\
+                     deliveries,isolation,durable-requests,disk,postgres,sizes]\n\
+                     \x20      bench sizes\n\
+                     \x20      bench readme\n\
+                     \x20      bench macro-profile [--operations N]";
 
 const BODY: &str = r#"{"id":"inv-1","title":"Coffee","customer":"Ada","total":12.5}"#;
 const INVOICES_TARGET: &str = "/invoices/?callback_url=https://example.com/cb";
@@ -94,6 +113,7 @@ struct Settings {
     memory: memory::Settings,
     build_operations: usize,
     build_rounds: usize,
+    cold_build: cold_build::Settings,
     assembly_sizes: Vec<usize>,
     assembly_repeats: usize,
     assembly_profile: Profile,
@@ -130,6 +150,10 @@ impl Settings {
             },
             build_operations: 100,
             build_rounds: 5,
+            cold_build: cold_build::Settings {
+                rounds: 3,
+                apps: ColdApp::ALL.to_vec(),
+            },
             assembly_sizes: vec![10, 100, 1_000, 10_000],
             assembly_repeats: 5,
             assembly_profile: Profile::Release,
@@ -220,6 +244,11 @@ impl Settings {
             },
             build_operations: 3,
             build_rounds: 1,
+            // One cold build, of the smallest app: the path works.
+            cold_build: cold_build::Settings {
+                rounds: 1,
+                apps: vec![ColdApp::Plain],
+            },
             assembly_sizes: vec![1, 10],
             assembly_repeats: 2,
             assembly_profile: Profile::Dev,
@@ -298,6 +327,7 @@ impl Settings {
             retention_seconds: self.disk.retention.as_secs(),
             receiver_delay_ms: u64::try_from(self.postgres.receiver_delay.as_millis())
                 .unwrap_or(u64::MAX),
+            build_operations: self.build_operations,
         }
     }
 
@@ -335,6 +365,19 @@ impl Settings {
                 format!(
                     "{} operations, {} alternating rounds",
                     self.build_operations, self.build_rounds
+                ),
+            ),
+            (
+                "cold build".to_owned(),
+                format!(
+                    "{} alternating round(s) of {}",
+                    self.cold_build.rounds,
+                    self.cold_build
+                        .apps
+                        .iter()
+                        .map(|app| cold_build::label(*app))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ),
             (
@@ -448,11 +491,12 @@ impl Settings {
     }
 }
 
-const PARTS: [&str; 12] = [
+const PARTS: [&str; 13] = [
     "requests",
     "instructions",
     "memory",
     "build",
+    "cold-build",
     "assembly",
     "fastapi",
     "deliveries",
@@ -485,6 +529,8 @@ fn main() -> ExitCode {
         Some("all") => parse_options(Settings::full(), &args[1..]).and_then(run),
         Some("smoke") => parse_options(Settings::smoke(), &args[1..]).and_then(run),
         Some("sizes") if args.len() == 1 => sizes(),
+        Some("readme") if args.len() == 1 => readme(),
+        Some("macro-profile") => macro_profile::run(&project_root(), &args[1..]),
         _ => Err(USAGE.to_owned()),
     };
     match result {
@@ -520,6 +566,7 @@ fn parse_options(mut settings: Settings, args: &[String]) -> Result<Run, String>
                 settings.deliveries.rounds = rounds;
                 settings.durable_requests.throughput.rounds = rounds;
                 settings.postgres.requests.rounds = rounds;
+                settings.cold_build.rounds = rounds;
             }
             "--only" => {
                 let list = args.next().ok_or("--only takes a list of parts")?;
@@ -774,6 +821,18 @@ fn run(run: Run) -> Result<(), String> {
         }
     }
 
+    let mut cold_results = None;
+    if wants("cold-build") {
+        attempt(
+            "cold-build",
+            "Cold build of a one-endpoint app, from an empty target folder",
+            &mut || {
+                cold_results = Some(cold_build::measure(&project, &settings.cold_build)?);
+                Ok(())
+            },
+        );
+    }
+
     let mut sizes_results = None;
     if wants("sizes") {
         attempt("sizes", "Binary size per docs feature set", &mut || {
@@ -821,6 +880,7 @@ fn run(run: Run) -> Result<(), String> {
         instructions: instruction_counts,
         memory: memory_results,
         build,
+        cold_build: cold_results,
         assembly: assembly_results,
         deliveries: delivery_results,
         isolation: isolation_results,
@@ -878,6 +938,35 @@ fn write_sizes(block: &str, report_dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// `bench readme`: the README's verdicts block from `BENCHMARKS.md` as it
+/// stands.
+fn readme() -> Result<(), String> {
+    let project = project_root();
+    let path = project.join("BENCHMARKS.md");
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    write_readme(&text, &project.join("README.md"))
+}
+
+/// The verdicts block of the README at `path` (the project's README when
+/// `path` does not exist yet: a smoke or partial run writes a copy beside
+/// its report) from `benchmarks`, the text of `BENCHMARKS.md`.
+fn write_readme(benchmarks: &str, path: &Path) -> Result<(), String> {
+    let block = report::readme::block(benchmarks)
+        .ok_or("BENCHMARKS.md has no generated block with a verdicts table")?;
+    let source = if path.exists() {
+        path.to_path_buf()
+    } else {
+        project_root().join("README.md")
+    };
+    let readme = std::fs::read_to_string(&source)
+        .map_err(|e| format!("reading {}: {e}", source.display()))?;
+    std::fs::write(path, report::readme::update(&readme, &block))
+        .map_err(|e| format!("writing {}: {e}", path.display()))?;
+    eprintln!("Wrote the verdicts block of {}", path.display());
+    Ok(())
+}
+
 /// Throughput of `POST /invoices/` and `GET /openapi.json` on ours, plain
 /// and, when it starts, FastAPI.
 fn measure_requests(
@@ -924,8 +1013,9 @@ fn write_outputs(results: &Results, report_dir: &Path, chart_path: &Path) -> Res
     let report_path = report_dir.join("BENCHMARKS.md");
     let existing = std::fs::read_to_string(&report_path).ok();
     let text = report::update(existing.as_deref(), &report::render(results));
-    std::fs::write(&report_path, text)
+    std::fs::write(&report_path, &text)
         .map_err(|e| format!("writing {}: {e}", report_path.display()))?;
+    write_readme(&text, &report_dir.join("README.md"))?;
     std::fs::write(chart_path, chart::render(results))
         .map_err(|e| format!("writing {}: {e}", chart_path.display()))?;
     eprintln!("\n== Results ({:.1} min)", results.minutes);
@@ -1001,6 +1091,37 @@ fn check_answers(servers: &[Server]) -> Result<(), String> {
     };
     if body("ours") != body("plain") || body("ours") != Some(app::document_bytes().as_slice()) {
         return Err("ours and plain serve different documents".to_owned());
+    }
+    if let Some(fastapi) = servers.iter().find(|s| s.name == "fastapi") {
+        check_fastapi_delivery(fastapi)?;
+    }
+    Ok(())
+}
+
+/// The FastAPI reference queued, for the invoice just sent, the delivery
+/// plain builds by hand: the same URL and body.
+fn check_fastapi_delivery(server: &Server) -> Result<(), String> {
+    let answer = http::send(
+        server.addr,
+        &Request {
+            method: "GET",
+            target: "/__bench/last-delivery".to_owned(),
+            json_body: None,
+        },
+    )?;
+    let last: serde_json::Value = serde_json::from_slice(&answer.body)
+        .map_err(|e| format!("fastapi's last delivery is not JSON: {e}"))?;
+    let callback_url = url::Url::parse("https://example.com/cb").expect("a URL");
+    let expected = app::plain_notification(&callback_url, "inv-1");
+    let field = |name: &str| last.get(name).and_then(serde_json::Value::as_str);
+    if answer.status != 200
+        || field("url") != Some(expected.url.as_str())
+        || field("body") != Some(expected.body.as_str())
+    {
+        return Err(format!(
+            "fastapi queued {last} for the invoice, not the delivery plain builds ({} {})",
+            expected.url, expected.body
+        ));
     }
     Ok(())
 }

@@ -3,7 +3,8 @@
 use crate::format::thousands;
 use crate::machine::Machine;
 use crate::measure::assembly::Assembly;
-use crate::measure::build_time::BuildTimes;
+use crate::measure::build_time::{Build, BuildTimes, Series};
+use crate::measure::cold_build::ColdBuilds;
 use crate::measure::deliveries::{Deliveries, PRODUCERS};
 use crate::measure::disk::{Disk, FLAT_LIMIT, WAL_LIMIT};
 use crate::measure::durable_requests::DurableRequests;
@@ -13,6 +14,7 @@ use crate::measure::memory::MemoryGrowth;
 use crate::measure::postgres::Postgres;
 use crate::measure::throughput::Throughput;
 use crate::stats;
+use crate::workspace::ColdApp;
 
 /// Everything one run measured.
 pub struct Results {
@@ -30,6 +32,7 @@ pub struct Results {
     pub instructions: Result<Vec<Count>, String>,
     pub memory: Vec<MemoryGrowth>,
     pub build: Option<BuildTimes>,
+    pub cold_build: Option<ColdBuilds>,
     pub assembly: Option<Vec<Assembly>>,
     pub deliveries: Option<Deliveries>,
     pub isolation: Option<Isolation>,
@@ -58,21 +61,114 @@ pub struct Plan {
     pub retention_seconds: u64,
     /// How long the slow receiver takes per callback, in milliseconds.
     pub receiver_delay_ms: u64,
+    /// Operations of the build-time crate.
+    pub build_operations: usize,
 }
 
 /// A target and whether the run met it.
 pub struct Verdict {
     pub name: String,
-    pub target: &'static str,
+    /// The threshold as the table shows it.
+    pub target: String,
     pub measured: String,
     pub met: Option<bool>,
+    /// A unitless ratio and its bound, drawn in the chart.
+    pub bar: Option<Bar>,
+}
+
+/// A criterion's ratio as the chart draws it.
+#[derive(Debug, Clone, Copy)]
+pub struct Bar {
+    pub label: &'static str,
+    pub value: Option<f64>,
+    pub bound: Bound,
+}
+
+/// The threshold of a criterion.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Bound {
+    AtLeast(f64),
+    AtMost(f64),
+    Below(f64),
+}
+
+impl Bound {
+    pub fn met(self, value: f64) -> bool {
+        match self {
+            Bound::AtLeast(limit) => value >= limit,
+            Bound::AtMost(limit) => value <= limit,
+            Bound::Below(limit) => value < limit,
+        }
+    }
+
+    pub fn limit(self) -> f64 {
+        match self {
+            Bound::AtLeast(limit) | Bound::AtMost(limit) | Bound::Below(limit) => limit,
+        }
+    }
+
+    /// `≥ 0.97`, `≤ 1.2`, `< 1`.
+    pub fn describe(self) -> String {
+        let sign = match self {
+            Bound::AtLeast(_) => "≥",
+            Bound::AtMost(_) => "≤",
+            Bound::Below(_) => "<",
+        };
+        format!("{sign} {}", self.limit())
+    }
+}
+
+impl Verdict {
+    /// A criterion on a unitless ratio, drawn in the chart under `label`.
+    fn ratio(
+        name: impl Into<String>,
+        label: &'static str,
+        value: Option<f64>,
+        bound: Bound,
+    ) -> Self {
+        Verdict {
+            name: name.into(),
+            target: bound.describe(),
+            measured: value.map_or_else(|| "not measured".to_owned(), |v| format!("{v:.3}")),
+            met: value.map(|v| bound.met(v)),
+            bar: Some(Bar {
+                label,
+                value,
+                bound,
+            }),
+        }
+    }
+
+    /// A criterion on a figure with a unit (`measured` says it), not drawn.
+    fn figure(
+        name: impl Into<String>,
+        bound: Bound,
+        unit: &str,
+        value: Option<f64>,
+        measured: String,
+    ) -> Self {
+        Verdict {
+            name: name.into(),
+            target: format!("{} {unit}", bound.describe()),
+            measured,
+            met: value.map(|v| bound.met(v)),
+            bar: None,
+        }
+    }
 }
 
 pub const REQUEST_TARGET: f64 = 0.97;
 pub const DOCS_TARGET: f64 = 0.9;
 pub const BUILD_TARGET: f64 = 1.2;
+/// Ours over utoipa 5, of the 100-operation crate: below it.
+pub const BUILD_UTOIPA_BOUND: Bound = Bound::Below(1.0);
+/// The cold build of the docs-only app over utoipa's: at most.
+pub const COLD_BUILD_BOUND: Bound = Bound::AtMost(1.0);
 pub const MEMORY_TARGET: f64 = 1.1;
 pub const ASSEMBLY_TARGET_MS: f64 = 1000.0;
+/// The log-log slope of `Api::build()` time over all sizes, at most (1 is
+/// linear): the criterion fixed before the first measurement.
+pub const ASSEMBLY_SLOPE_LIMIT: f64 = 1.15;
 /// Durable deliveries per second over a bare client's, at least.
 pub const DELIVERY_TARGET: f64 = 0.5;
 /// Deliveries per second with 3 dispatcher instances on one PostgreSQL
@@ -154,139 +250,149 @@ impl Results {
             .map(MemoryGrowth::peak_ratio)
     }
 
+    /// Ours docs-only over utoipa 5, cold builds of the one-endpoint app.
+    pub fn cold_ratio(&self) -> Option<f64> {
+        self.cold_build
+            .as_ref()?
+            .ratio(ColdApp::DocsOnly, ColdApp::Utoipa)
+    }
+
     pub fn verdicts(&self) -> Vec<Verdict> {
         let mut verdicts = self.framework_verdicts();
+        verdicts.extend(self.build_verdicts());
         verdicts.extend(self.delivery_verdicts());
-        let ratio = |value: Option<f64>, ok: fn(f64) -> bool| {
-            (
-                value.map_or_else(|| "not measured".to_owned(), |v| format!("{v:.3}")),
-                value.map(ok),
-            )
-        };
-        let (measured, met) = ratio(self.memory_ratio("ours"), |v| v <= MEMORY_TARGET);
-        verdicts.push(Verdict {
-            name: "Peak RSS after many requests / after few (ours)".to_owned(),
-            target: "flat (≤ 1.10)",
-            measured,
-            met,
-        });
+        verdicts.push(Verdict::ratio(
+            "Peak RSS after many requests / after few (ours)",
+            "Peak RSS growth",
+            self.memory_ratio("ours"),
+            Bound::AtMost(MEMORY_TARGET),
+        ));
         verdicts
     }
 
     fn framework_verdicts(&self) -> Vec<Verdict> {
-        let mut verdicts = Vec::new();
-        let ratio = |value: Option<f64>, ok: fn(f64) -> bool| {
-            (
-                value.map_or_else(|| "not measured".to_owned(), |v| format!("{v:.3}")),
-                value.map(ok),
-            )
-        };
-        let (measured, met) = ratio(self.request_ratio(), |v| v >= REQUEST_TARGET);
-        verdicts.push(Verdict {
-            name: "Request throughput, ours / plain actix-web".to_owned(),
-            target: "≥ 0.97",
-            measured,
-            met,
-        });
-        let (measured, met) = ratio(self.request_cpu_ratio(), |v| v >= REQUEST_TARGET);
-        verdicts.push(Verdict {
-            name: "Requests per server CPU-second, ours / plain actix-web".to_owned(),
-            target: "≥ 0.97",
-            measured,
-            met,
-        });
-        let (measured, met) = ratio(self.instruction_ratio("POST"), |v| v >= REQUEST_TARGET);
-        verdicts.push(Verdict {
-            name: "Instructions per request, plain / ours (callgrind)".to_owned(),
-            target: "≥ 0.97",
-            measured,
-            met,
-        });
-        let (measured, met) = ratio(self.docs_ratio(), |v| v >= DOCS_TARGET);
-        verdicts.push(Verdict {
-            name: "`/openapi.json` throughput, ours / static bytes".to_owned(),
-            target: "≥ 0.9",
-            measured,
-            met,
-        });
-        let (measured, met) = ratio(self.docs_cpu_ratio(), |v| v >= DOCS_TARGET);
-        verdicts.push(Verdict {
-            name: "`/openapi.json` per server CPU-second, ours / static bytes".to_owned(),
-            target: "≥ 0.9",
-            measured,
-            met,
-        });
-        let (measured, met) = ratio(self.instruction_ratio("GET"), |v| v >= DOCS_TARGET);
-        verdicts.push(Verdict {
-            name: "`/openapi.json` instructions per request, static bytes / ours".to_owned(),
-            target: "≥ 0.9",
-            measured,
-            met,
-        });
-        let build = self.build.as_ref();
-        let (measured, met) = ratio(build.map(BuildTimes::clean_ratio), |v| v <= BUILD_TARGET);
-        verdicts.push(Verdict {
-            name: "Clean build of the crate, ours / plain".to_owned(),
-            target: "≤ 1.2",
-            measured,
-            met,
-        });
-        let (measured, met) = ratio(build.map(BuildTimes::incremental_ratio), |v| {
-            v <= BUILD_TARGET
-        });
-        verdicts.push(Verdict {
-            name: "Incremental rebuild, ours / plain".to_owned(),
-            target: "≤ 1.2",
-            measured,
-            met,
-        });
-        let (measured, met) = ratio(build.map(BuildTimes::clean_vs_utoipa), |v| v < 1.0);
-        verdicts.push(Verdict {
-            name: "Clean build of the crate, ours / utoipa 5".to_owned(),
-            target: "< 1",
-            measured,
-            met,
-        });
-        let (measured, met) = ratio(build.map(BuildTimes::incremental_vs_utoipa), |v| v < 1.0);
-        verdicts.push(Verdict {
-            name: "Incremental rebuild, ours / utoipa 5".to_owned(),
-            target: "< 1",
-            measured,
-            met,
-        });
+        let request = Bound::AtLeast(REQUEST_TARGET);
+        let docs = Bound::AtLeast(DOCS_TARGET);
+        let mut verdicts = vec![
+            Verdict::ratio(
+                "Request throughput, ours / plain actix-web",
+                "Request throughput",
+                self.request_ratio(),
+                request,
+            ),
+            Verdict::ratio(
+                "Requests per server CPU-second, ours / plain actix-web",
+                "Requests per CPU-second",
+                self.request_cpu_ratio(),
+                request,
+            ),
+            Verdict::ratio(
+                "Instructions per request, plain / ours (callgrind)",
+                "Instructions per request",
+                self.instruction_ratio("POST"),
+                request,
+            ),
+            Verdict::ratio(
+                "`/openapi.json` throughput, ours / static bytes",
+                "/openapi.json throughput",
+                self.docs_ratio(),
+                docs,
+            ),
+            Verdict::ratio(
+                "`/openapi.json` per server CPU-second, ours / static bytes",
+                "/openapi.json per CPU-second",
+                self.docs_cpu_ratio(),
+                docs,
+            ),
+            Verdict::ratio(
+                "`/openapi.json` instructions per request, static bytes / ours",
+                "/openapi.json instructions",
+                self.instruction_ratio("GET"),
+                docs,
+            ),
+        ];
         let largest = self
             .assembly
             .as_ref()
             .and_then(|sizes| sizes.iter().max_by_key(|a| a.operations));
-        verdicts.push(Verdict {
-            name: "`Api::build()` of the largest API".to_owned(),
-            target: "< 1 s",
-            measured: largest.map_or_else(
+        verdicts.push(Verdict::figure(
+            "`Api::build()` of the largest API",
+            Bound::Below(ASSEMBLY_TARGET_MS / 1000.0),
+            "s",
+            largest.map(|a| a.median_ms() / 1000.0),
+            largest.map_or_else(
                 || "not measured".to_owned(),
                 |a| format!("{:.1} ms ({} operations)", a.median_ms(), a.operations),
             ),
-            met: largest.map(|a| a.median_ms() < ASSEMBLY_TARGET_MS),
-        });
+        ));
         // The criterion fixed before the first measurement: the slope over
         // every size measured.
         let slope = self.assembly_slope();
+        let bound = Bound::AtMost(ASSEMBLY_SLOPE_LIMIT);
         verdicts.push(Verdict {
-            name: "Growth of `Api::build()` time over all sizes (log-log slope)".to_owned(),
-            target: "linear (≈ 1)",
+            name: "Growth of `Api::build()` time over all sizes (log-log slope; 1 is linear)"
+                .to_owned(),
+            target: bound.describe(),
             measured: slope.map_or_else(|| "not measured".to_owned(), |s| format!("{s:.2}")),
-            met: slope.map(|s| s <= 1.15),
+            met: slope.map(|s| bound.met(s)),
+            bar: None,
         });
+        verdicts
+    }
+
+    /// Issue 17's build criteria on the generated crate, each edit a row,
+    /// and issue 16's cold build.
+    fn build_verdicts(&self) -> Vec<Verdict> {
+        let build = self.build.as_ref();
+        let operations = build.map_or(self.plan.build_operations, |b| b.operations);
+        let mut verdicts = Vec::new();
+        for (kind, plain_label, utoipa_label) in [
+            (Build::Clean, "Clean build / plain", "Clean build / utoipa"),
+            (
+                Build::HandlerString,
+                "Handler edit / plain",
+                "Handler edit / utoipa",
+            ),
+            (
+                Build::MainComment,
+                "main.rs comment / plain",
+                "main.rs comment / utoipa",
+            ),
+        ] {
+            let series = build.map(|b| b.series(kind));
+            verdicts.push(Verdict::ratio(
+                format!("{} ({operations} operations), ours / plain", kind.name()),
+                plain_label,
+                series.map(Series::over_plain),
+                Bound::AtMost(BUILD_TARGET),
+            ));
+            verdicts.push(Verdict::ratio(
+                format!("{} ({operations} operations), ours / utoipa 5", kind.name()),
+                utoipa_label,
+                series.map(Series::over_utoipa),
+                BUILD_UTOIPA_BOUND,
+            ));
+        }
+        let cores = self
+            .cold_build
+            .as_ref()
+            .map_or(self.machine.cores, |c| c.cores);
+        verdicts.push(Verdict::ratio(
+            format!(
+                "Cold build of a one-endpoint app (dev profile, {cores} cores), ours docs-only / \
+                 utoipa 5"
+            ),
+            "Cold build, docs-only / utoipa",
+            self.cold_ratio(),
+            COLD_BUILD_BOUND,
+        ));
         verdicts
     }
 
     /// The delivery criteria, in the order of issue 15.
     fn delivery_verdicts(&self) -> Vec<Verdict> {
         let mut verdicts = Vec::new();
-        let not_measured = || ("not measured".to_owned(), None);
-        let ratio = |value: Option<f64>, ok: &dyn Fn(f64) -> bool| match value {
-            Some(v) => (format!("{v:.3}"), Some(ok(v))),
-            None => not_measured(),
-        };
+        let not_measured = || ("not measured".to_owned(), None::<bool>);
         let plan = &self.plan;
         for &live in &plan.isolation {
             let run = self
@@ -315,127 +421,136 @@ impl Results {
                     thousands(live as f64),
                     thousands(live as f64)
                 ),
-                target: "≤ 5 s",
+                target: "≤ 5 s".to_owned(),
                 measured,
                 met,
+                bar: None,
             });
         }
-        let (measured, met) = ratio(
-            self.durable_requests
-                .as_ref()
-                .and_then(|d| d.refused.ratio()),
-            &|v| v >= QUEUEING_REQUEST_TARGET,
-        );
-        verdicts.push(Verdict {
-            name: format!(
+        verdicts.push(Verdict::ratio(
+            format!(
                 "`POST /invoices/` with a callback / without (SQLite, synchronous FULL, callback \
                  refused by the guard, {} connections)",
                 plan.connections
             ),
-            target: "≥ 0.5",
-            measured,
-            met,
-        });
-        let (measured, met) = ratio(self.delivery_ratio(), &|v| v >= DELIVERY_TARGET);
-        verdicts.push(Verdict {
-            name: format!(
+            "POST with callback / without",
+            self.durable_requests
+                .as_ref()
+                .and_then(|d| d.refused.ratio()),
+            Bound::AtLeast(QUEUEING_REQUEST_TARGET),
+        ));
+        verdicts.push(Verdict::ratio(
+            format!(
                 "Delivery throughput, durable SQLite outbox with {PRODUCERS} concurrent \
                  producers / bare HTTP client"
             ),
-            target: "≥ 0.5",
-            measured,
-            met,
-        });
+            "Delivery, durable / bare client",
+            self.delivery_ratio(),
+            Bound::AtLeast(DELIVERY_TARGET),
+        ));
         let p99 = self
             .deliveries
             .as_ref()
             .map(|d| d.concurrent.p99_us / 1000.0);
-        verdicts.push(Verdict {
-            name: format!(
+        verdicts.push(Verdict::figure(
+            format!(
                 "`Outbox::enqueue` p99, {PRODUCERS} concurrent producers, dispatcher sending \
                  (SQLite)"
             ),
-            target: "≤ 5 ms",
-            measured: p99.map_or_else(|| "not measured".to_owned(), |ms| format!("{ms:.2} ms")),
-            met: p99.map(|ms| ms <= ENQUEUE_P99_TARGET_MS),
-        });
+            Bound::AtMost(ENQUEUE_P99_TARGET_MS),
+            "ms",
+            p99,
+            p99.map_or_else(|| "not measured".to_owned(), |ms| format!("{ms:.2} ms")),
+        ));
         let wal = self.disk.as_ref().map(|d| d.wal.max_under_load);
-        verdicts.push(Verdict {
-            name: format!(
+        let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+        verdicts.push(Verdict::figure(
+            format!(
                 "SQLite write-ahead log, largest during {} s of sustained load",
                 plan.wal_seconds
             ),
-            target: "≤ 64 MiB",
-            measured: wal.map_or_else(
+            Bound::AtMost(mib(WAL_LIMIT)),
+            "MiB",
+            wal.map(mib),
+            wal.map_or_else(
                 || "not measured".to_owned(),
-                |b| format!("{:.1} MiB", b as f64 / (1024.0 * 1024.0)),
+                |b| format!("{:.1} MiB", mib(b)),
             ),
-            met: wal.map(|b| b <= WAL_LIMIT),
-        });
-        let (measured, met) = ratio(self.disk.as_ref().map(|d| d.soak.growth()), &|v| {
-            v <= FLAT_LIMIT
-        });
-        verdicts.push(Verdict {
-            name: format!(
+        ));
+        verdicts.push(Verdict::ratio(
+            format!(
                 "SQLite database file over a {}-second soak with {} s retention: largest in \
                  the second half / size at the middle",
                 plan.soak_seconds, plan.retention_seconds
             ),
-            target: "flat (≤ 1.05)",
-            measured,
-            met,
-        });
+            "Database file growth, soak",
+            self.disk.as_ref().map(|d| d.soak.growth()),
+            Bound::AtMost(FLAT_LIMIT),
+        ));
         let postgres = self.postgres.as_ref().ok();
-        let (measured, met) = ratio(self.instances_ratio(), &|v| v >= INSTANCES_TARGET);
-        verdicts.push(Verdict {
-            name: format!(
+        verdicts.push(Verdict::ratio(
+            format!(
                 "Deliveries per second, 3 dispatcher instances / 1 on one PostgreSQL, receiver \
                  taking {} ms per callback",
                 plan.receiver_delay_ms
             ),
-            target: "≥ 2.5",
-            measured,
-            met,
-        });
-        let (measured, met) = ratio(postgres.and_then(Postgres::cpu_scaling), &|v| {
-            v <= POSTGRES_CPU_TARGET
-        });
-        verdicts.push(Verdict {
-            name: format!(
+            "PostgreSQL: 3 instances / 1",
+            self.instances_ratio(),
+            Bound::AtLeast(INSTANCES_TARGET),
+        ));
+        verdicts.push(Verdict::ratio(
+            format!(
                 "PostgreSQL CPU-seconds per 1,000 deliveries, 3 instances / 1 (receiver taking \
                  {} ms)",
                 plan.receiver_delay_ms
             ),
-            target: "≤ 1.1",
-            measured,
-            met,
-        });
-        let (measured, met) = match postgres.map(|p| &p.statements) {
-            Some(Ok(statements)) => ratio(statements.per_delivery(), &|v| v <= STATEMENTS_TARGET),
+            "PostgreSQL CPU, 3 instances / 1",
+            postgres.and_then(Postgres::cpu_scaling),
+            Bound::AtMost(POSTGRES_CPU_TARGET),
+        ));
+        let statements = Bound::AtMost(STATEMENTS_TARGET);
+        let (measured, value) = match postgres.map(|p| &p.statements) {
+            Some(Ok(s)) => match s.per_delivery() {
+                Some(v) => (format!("{v:.3}"), Some(v)),
+                None => ("not measured".to_owned(), None),
+            },
             Some(Err(reason)) => (format!("skipped: {reason}"), None),
-            None => not_measured(),
+            None => ("not measured".to_owned(), None),
         };
         verdicts.push(Verdict {
             name: "PostgreSQL statements per delivery outside the app's transaction".to_owned(),
-            target: "≤ 0.1",
+            target: statements.describe(),
             measured,
-            met,
+            met: value.map(|v| statements.met(v)),
+            bar: None,
         });
-        let (measured, met) = match postgres.map(|p| &p.requests) {
-            Some(Ok(requests)) => ratio(requests.ratio(), &|v| v >= QUEUEING_REQUEST_TARGET),
-            Some(Err(reason)) => (format!("skipped: {reason}"), None),
-            None => not_measured(),
-        };
-        verdicts.push(Verdict {
-            name: format!(
-                "`POST /invoices/` with its callback in the app's transaction / the same \
-                   `POST` inserting the row only (PostgreSQL, {} connections)",
-                plan.connections
-            ),
-            target: "≥ 0.5",
-            measured,
-            met,
-        });
+        let in_transaction = Bound::AtLeast(QUEUEING_REQUEST_TARGET);
+        let name = format!(
+            "`POST /invoices/` with its callback in the app's transaction / the same `POST` \
+             inserting the row only (PostgreSQL, {} connections)",
+            plan.connections
+        );
+        match postgres.map(|p| &p.requests) {
+            Some(Err(reason)) => verdicts.push(Verdict {
+                name,
+                target: in_transaction.describe(),
+                measured: format!("skipped: {reason}"),
+                met: None,
+                bar: Some(Bar {
+                    label: "PostgreSQL: POST in tx / row only",
+                    value: None,
+                    bound: in_transaction,
+                }),
+            }),
+            requests => verdicts.push(Verdict::ratio(
+                name,
+                "PostgreSQL: POST in tx / row only",
+                requests
+                    .and_then(|r| r.as_ref().ok())
+                    .and_then(|r| r.ratio()),
+                in_transaction,
+            )),
+        }
         verdicts
     }
 

@@ -9,6 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::generate::{self, Flavor};
+use crate::machine::CpuSample;
 
 /// Dependencies as the project's workspace declares them, so that the
 /// generated crates build against the same features.
@@ -21,6 +22,10 @@ const URL: &str = r#"url = { version = "2", features = ["serde"] }"#;
 /// utoipa 5 with its actix-web integration, the peer users would pick.
 const UTOIPA: &str = r#"utoipa = { version = "5", features = ["actix_extras", "url"] }"#;
 const UTOIPA_ACTIX_WEB: &str = r#"utoipa-actix-web = "0.1""#;
+/// Swagger UI for utoipa 5, its files from a crate (`vendored`), so that its
+/// build script downloads nothing.
+const UTOIPA_SWAGGER_UI: &str =
+    r#"utoipa-swagger-ui = { version = "9", features = ["actix-web", "vendored"] }"#;
 /// From `target/bench-build/<crate>/` to the project's runtime crate.
 const RUNTIME: &str = r#"callback-runtime = { path = "../../../callback-runtime" }"#;
 
@@ -83,7 +88,7 @@ impl Workspace {
             "assembly-types".to_owned(),
         ];
         members.extend((0..chunks).map(|k| format!("assembly-ops-{k}")));
-        write_root(&workspace.root, project, &members)?;
+        write_root(&workspace.root, project, &members, false)?;
         for (name, flavor) in [
             ("ours", Flavor::Ours),
             ("plain", Flavor::Plain),
@@ -144,7 +149,7 @@ impl Workspace {
             cargo: std::env::var_os("CARGO").map_or_else(|| "cargo".into(), PathBuf::from),
         };
         let members: Vec<&str> = apps.iter().map(|(name, _)| *name).collect();
-        write_root(&workspace.root, project, &members)?;
+        write_root(&workspace.root, project, &members, false)?;
         for (name, features) in apps {
             let runtime = runtime_with(features);
             workspace.write_crate(
@@ -157,6 +162,88 @@ impl Workspace {
             )?;
         }
         Ok(workspace)
+    }
+
+    /// The cold-build workspace under `target/bench-cold/`: one app of one
+    /// operation per [`ColdApp`], each with a target folder of its own that
+    /// the measurement empties before every build. The project's
+    /// `Cargo.lock` is copied afresh, so the dependencies the apps share with
+    /// the project have its versions; [`Workspace::fetch`] adds what only
+    /// the utoipa app needs.
+    pub fn write_cold(project: &Path, apps: &[ColdApp]) -> Result<Self, String> {
+        let root = project.join("target").join("bench-cold");
+        let workspace = Workspace {
+            target: root.join("targets"),
+            root,
+            cargo: std::env::var_os("CARGO").map_or_else(|| "cargo".into(), PathBuf::from),
+        };
+        let members: Vec<&str> = apps.iter().map(|app| app.crate_name()).collect();
+        write_root(&workspace.root, project, &members, true)?;
+        for app in apps {
+            let runtime;
+            let dependencies = match app {
+                ColdApp::Plain => vec![ACTIX_WEB, SERDE, URL],
+                ColdApp::Utoipa => vec![
+                    ACTIX_WEB,
+                    SERDE,
+                    URL,
+                    UTOIPA,
+                    UTOIPA_ACTIX_WEB,
+                    UTOIPA_SWAGGER_UI,
+                ],
+                ColdApp::DocsOnly => {
+                    runtime = runtime_with(&["swagger-ui"]);
+                    vec![ACTIX_WEB, &runtime, SCHEMARS, SERDE, URL]
+                }
+                ColdApp::Defaults => vec![ACTIX_WEB, RUNTIME, SCHEMARS, SERDE, URL],
+            };
+            workspace.write_crate(
+                app.crate_name(),
+                &dependencies,
+                &[
+                    ("main.rs", generate::cold_main(app.flavor())),
+                    ("ops.rs", generate::operations(app.flavor(), 1)),
+                ],
+            )?;
+        }
+        Ok(workspace)
+    }
+
+    /// `cargo fetch`: every dependency of every member downloaded, and the
+    /// lock file completed, before anything is timed.
+    pub fn fetch(&self) -> Result<(), String> {
+        self.cargo_with(&["fetch"], None, &mut |_| {}).map(drop)
+    }
+
+    /// `cargo build -p NAME --offline --locked` (dev profile) into `target`,
+    /// which the caller has emptied: wall time, CPU time of cargo and
+    /// everything it ran, and the crates compiled. No `RUSTC_WRAPPER`: a
+    /// compiler cache would make the build warm.
+    pub fn build_cold(&self, name: &str, target: &Path) -> Result<ColdBuild, String> {
+        let start = CpuSample::now();
+        let wall = self.cargo_with(
+            &["build", "-p", name, "--offline", "--locked"],
+            Some(target),
+            &mut |command| {
+                command
+                    .env_remove("RUSTC_WRAPPER")
+                    .env_remove("CARGO_BUILD_RUSTC_WRAPPER");
+            },
+        )?;
+        let cpu_seconds = start
+            .zip(CpuSample::now())
+            .map(|(start, end)| end.own_cores_since(&start) * wall.as_secs_f64());
+        let log = std::fs::read_to_string(self.log()).unwrap_or_default();
+        Ok(ColdBuild {
+            seconds: wall.as_secs_f64(),
+            cpu_seconds,
+            crates: compiled_crates(&log),
+        })
+    }
+
+    /// The log of the last cargo command.
+    pub fn log(&self) -> PathBuf {
+        self.root.join("cargo.log")
     }
 
     fn write_crate(
@@ -182,6 +269,10 @@ impl Workspace {
         self.root.join(name).join("src").join("ops.rs")
     }
 
+    pub fn main_file(&self, name: &str) -> PathBuf {
+        self.root.join(name).join("src").join("main.rs")
+    }
+
     pub fn binary(&self, name: &str, profile: Profile) -> PathBuf {
         self.target.join(profile.folder()).join(name)
     }
@@ -205,20 +296,38 @@ impl Workspace {
     }
 
     fn cargo(&self, args: &[&str]) -> Result<Duration, String> {
-        let log = self.root.join("cargo.log");
+        self.cargo_with(args, Some(&self.target), &mut |_| {})
+    }
+
+    /// A cargo command of this workspace (into `target`, for a command that
+    /// builds), timed; `adjust` sets what else it needs.
+    pub fn cargo_with(
+        &self,
+        args: &[&str],
+        target: Option<&Path>,
+        adjust: &mut dyn FnMut(&mut Command),
+    ) -> Result<Duration, String> {
+        let log = self.log();
         let log_file =
             std::fs::File::create(&log).map_err(|e| format!("creating {}: {e}", log.display()))?;
+        // Cargo's own options go before a `--` that passes the rest on.
+        let (own, passed) =
+            args.split_at(args.iter().position(|a| *a == "--").unwrap_or(args.len()));
         let mut command = Command::new(&self.cargo);
         command
-            .args(args)
+            .args(own)
             .arg("--manifest-path")
-            .arg(self.root.join("Cargo.toml"))
-            .arg("--target-dir")
-            .arg(&self.target)
+            .arg(self.root.join("Cargo.toml"));
+        if let Some(target) = target {
+            command.arg("--target-dir").arg(target);
+        }
+        command
+            .args(passed)
             .env("CARGO_TERM_COLOR", "never")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log_file);
+        adjust(&mut command);
         let start = Instant::now();
         let status = command
             .status()
@@ -239,8 +348,14 @@ impl Workspace {
 }
 
 /// A generated workspace's root: its manifest listing `members`, and the
-/// project's `Cargo.lock` (the same dependency versions), copied once.
-fn write_root(root: &Path, project: &Path, members: &[impl AsRef<str>]) -> Result<(), String> {
+/// project's `Cargo.lock` (the same dependency versions), copied once, or
+/// every time when `fresh_lock`.
+fn write_root(
+    root: &Path,
+    project: &Path,
+    members: &[impl AsRef<str>],
+    fresh_lock: bool,
+) -> Result<(), String> {
     let members: Vec<String> = members
         .iter()
         .map(|name| format!("\"{}\"", name.as_ref()))
@@ -256,7 +371,7 @@ fn write_root(root: &Path, project: &Path, members: &[impl AsRef<str>]) -> Resul
         ),
     )?;
     let lock = root.join("Cargo.lock");
-    if !lock.exists() {
+    if fresh_lock || !lock.exists() {
         std::fs::copy(project.join("Cargo.lock"), &lock)
             .map_err(|e| format!("copying Cargo.lock: {e}"))?;
     }
@@ -272,4 +387,74 @@ fn write_if_changed(path: &Path, content: &str) -> Result<(), String> {
             .map_err(|e| format!("creating {}: {e}", parent.display()))?;
     }
     std::fs::write(path, content).map_err(|e| format!("writing {}: {e}", path.display()))
+}
+
+/// An app of the cold-build benchmark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum ColdApp {
+    /// Plain actix-web: the route, no document.
+    Plain,
+    /// utoipa 5, utoipa-actix-web and utoipa-swagger-ui.
+    Utoipa,
+    /// callback-runtime with `default-features = false, features =
+    /// ["swagger-ui"]`.
+    DocsOnly,
+    /// callback-runtime with its default features.
+    Defaults,
+}
+
+impl ColdApp {
+    pub const ALL: [ColdApp; 4] = [
+        ColdApp::Plain,
+        ColdApp::Utoipa,
+        ColdApp::DocsOnly,
+        ColdApp::Defaults,
+    ];
+
+    pub fn crate_name(self) -> &'static str {
+        match self {
+            ColdApp::Plain => "cold-plain",
+            ColdApp::Utoipa => "cold-utoipa",
+            ColdApp::DocsOnly => "cold-docs-only",
+            ColdApp::Defaults => "cold-defaults",
+        }
+    }
+
+    pub fn flavor(self) -> Flavor {
+        match self {
+            ColdApp::Plain => Flavor::Plain,
+            ColdApp::Utoipa => Flavor::Utoipa,
+            ColdApp::DocsOnly | ColdApp::Defaults => Flavor::Ours,
+        }
+    }
+}
+
+/// One timed cold build.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ColdBuild {
+    pub seconds: f64,
+    /// CPU-seconds of cargo and everything it ran, when `/proc` tells.
+    pub cpu_seconds: Option<f64>,
+    /// The `Compiling …` lines of cargo's log: every crate built, the app's
+    /// own and build scripts' packages included.
+    pub crates: usize,
+}
+
+/// How many crates cargo's log says it compiled.
+fn compiled_crates(log: &str) -> usize {
+    log.lines()
+        .filter(|line| line.trim_start().starts_with("Compiling "))
+        .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compiled_crates_are_counted_from_the_log() {
+        let log = "    Updating crates.io index\n   Compiling libc v0.2.1\n   Compiling serde v1.0.0\n\
+                   warning: unused\n   Compiling cold-plain v0.0.0 (/x)\n    Finished `dev` profile\n";
+        assert_eq!(compiled_crates(log), 3);
+    }
 }

@@ -3,6 +3,7 @@
 pub mod assembly;
 pub mod binary_size;
 pub mod build_time;
+pub mod cold_build;
 pub mod deliveries;
 pub mod disk;
 pub mod durable_requests;

@@ -4,16 +4,17 @@
 
 use std::fmt::Write as _;
 
+mod build;
 mod delivery;
+pub mod readme;
 
 pub use crate::format::thousands;
 
 use crate::measure::binary_size::Sizes;
-use crate::measure::build_time::BuildTimes;
 use crate::measure::instructions::Count;
 use crate::measure::memory::MemoryGrowth;
 use crate::measure::throughput::{Sample, Throughput};
-use crate::results::{Results, DOCS_TARGET, REQUEST_TARGET};
+use crate::results::{Results, ASSEMBLY_SLOPE_LIMIT, DOCS_TARGET, MEMORY_TARGET, REQUEST_TARGET};
 use crate::stats;
 
 pub const BEGIN: &str =
@@ -164,7 +165,7 @@ pub fn render(results: &Results) -> String {
     }
     let _ = writeln!(
         w,
-        "\n![Ratios to plain actix-web, and assembly time against the number of operations]({})\n",
+        "\n![Each criterion's measured ratio against its target, and assembly time against the number of operations]({})\n",
         results.chart
     );
 
@@ -185,7 +186,8 @@ pub fn render(results: &Results) -> String {
         &results.fastapi,
     );
     instructions_section(w, &results.instructions);
-    build_section(w, results.build.as_ref());
+    build::build_section(w, results.build.as_ref());
+    build::cold_build_section(w, results.cold_build.as_ref());
     assembly_section(w, results);
     memory_section(w, &results.memory);
     delivery::deliveries_section(w, results.deliveries.as_ref());
@@ -240,7 +242,12 @@ fn method_section(w: &mut String, results: &Results) {
          bench-only store that hands out ids and keeps nothing, so the ratio is the \
          framework's overhead, not a store's. Both run from the harness's own binary (a release build for `all`) with one worker; the \
          harness checks that they answer the benchmarked requests with the same status and \
-         body before loading them.\n\
+         body before loading them. The FastAPI reference (`bench/fastapi/app.py`, one \
+         uvicorn worker) does the same work: per request it builds the same delivery (the \
+         callback URL with the id percent-encoded as a path segment, the event serialized \
+         by pydantic) and queues it into an in-process outbox that hands out ids and keeps \
+         nothing but the last delivery, which the harness reads once before loading to check \
+         its URL and body against plain's.\n\
          - **Load.** `wrk` with one thread over keep-alive connections; a Lua script sets the \
          `POST` body and reports the counts; any error response or socket error fails the \
          run. `POST /invoices/?callback_url=https://example.com/cb` with \
@@ -259,11 +266,34 @@ fn method_section(w: &mut String, results: &Results) {
          `wrk`) is the bottleneck.\n\
          - **Build time.** Generated crates in `target/bench-build/` sharing one target folder \
          and the project's `Cargo.lock`: N operations, each with its own body, query, \
-         response, event and acknowledgement types (the event types exist in both variants; \
+         response, event and acknowledgement types (the event types exist in every variant; \
          an app that sends callbacks needs them), and for ours a `#[callbacks]` group per \
-         operation and `Api::build()` in `main`. Dev profile. Clean: `cargo clean -p CRATE` \
-         then `cargo build` (dependencies stay built). Incremental: a one-line change of a \
-         response message, then `cargo build`. Rounds alternate the variants; medians.\n\
+         operation and `Api::build()` in `main`; utoipa's variant documents the operations \
+         but no callbacks (utoipa has none), plain's documents nothing. Dev profile. Clean: \
+         `cargo clean -p CRATE` then `cargo build` (dependencies stay built). Then two \
+         incremental rebuilds, each after an edit of its own kind and a `cargo build`: the \
+         response message of one handler changed (a string in `ops.rs`), and a comment line \
+         appended to `main.rs`. Rounds alternate the variants; medians.\n\
+         - **Cold build.** One crate per variant in `target/bench-cold/`, one workspace \
+         whose `Cargo.lock` is the project's, copied at every run, so that the dependencies \
+         the variants share with the project build at its versions; `cargo fetch` resolves \
+         and downloads what only utoipa's variant needs before anything is timed. The same \
+         one-endpoint app in every variant: one `POST` with a JSON body, a query and a JSON \
+         response; ours also with one `#[callbacks]` group attached and `Api::build()` in \
+         `main`; plain actix-web serves the route and documents nothing; utoipa 5 with \
+         utoipa-actix-web documents the operation and no callback (utoipa has none) and \
+         serves it with Swagger UI at `/docs` through utoipa-swagger-ui 9 (`actix-web`, \
+         `vendored`: the Swagger UI files come from a crate and the build script downloads \
+         nothing; in the dev profile rust-embed reads them from the build folder at run time \
+         rather than embedding them, its default); ours docs-only (`default-features = \
+         false, features = [\"swagger-ui\"]`) serves the document and Swagger UI, embedded; \
+         ours with the default features also ReDoc and Scalar, and builds the delivery crate \
+         with its SQLite store. Each build: `cargo build -p APP --offline --locked`, dev \
+         profile (what `cargo build` does), cargo's default of one job per core, no \
+         `RUSTC_WRAPPER`, into a target folder emptied just before; timed, with the \
+         CPU-seconds of cargo and everything it ran, and the crates compiled (cargo's \
+         `Compiling` lines, build scripts' packages included). Rounds alternate the \
+         variants, the order rotating; medians.\n\
          - **Assembly.** A generated binary times `Api::build()` on the first N of its \
          operations (repeats, median). Each operation has its own path, handler, `#[callbacks]` \
          group and callback event and acknowledgement types; the body, query and response \
@@ -328,7 +358,8 @@ fn throughput_section(
         (Some(ratios), _) => {
             let _ = writeln!(
                 w,
-                "Ours / FastAPI, requests per second: median **{:.1}×**.",
+                "Ours / FastAPI (which queues the same callback), requests per second: median \
+                 **{:.1}×**.",
                 stats::median(&ratios)
             );
         }
@@ -391,9 +422,9 @@ fn instructions_section(w: &mut String, counts: &Result<Vec<Count>, String>) {
     let _ = writeln!(
         w,
         "User-space instructions per request under callgrind, one request at a time over \
-         one keep-alive connection: deterministic, whatever else the machine runs. The \
-         kernel's share of a request (socket reads and writes, the same for both servers) \
-         is not counted, so these ratios overstate the difference in throughput.\n\n\
+         one keep-alive connection; the kernel's share of a request (socket reads and \
+         writes) is not counted. Criteria: plain / ours ≥ {REQUEST_TARGET} for the `POST`, \
+         ≥ {DOCS_TARGET} for `/openapi.json`.\n\n\
          | Endpoint | Ours | Plain | Plain / ours |\n\
          | --- | ---: | ---: | ---: |"
     );
@@ -419,61 +450,6 @@ fn instructions_section(w: &mut String, counts: &Result<Vec<Count>, String>) {
                 plain / ours
             );
         }
-    }
-    let _ = writeln!(w);
-}
-
-fn build_section(w: &mut String, build: Option<&BuildTimes>) {
-    let _ = writeln!(w, "### Build time\n");
-    let Some(b) = build else {
-        let _ = writeln!(w, "Not measured in this run.\n");
-        return;
-    };
-    let _ = writeln!(
-        w,
-        "{} operations, {} profile, {} rounds; seconds.\n\n\
-         | Build | Ours (median) | Plain (median) | utoipa (median) | Ours / plain | utoipa / plain | Ours / utoipa | Ours (rounds) | Plain (rounds) | utoipa (rounds) |\n\
-         | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |",
-        b.operations,
-        b.profile,
-        b.clean_ours.len()
-    );
-    let rows = [
-        (
-            "Clean build of the crate",
-            &b.clean_ours,
-            &b.clean_plain,
-            &b.clean_utoipa,
-        ),
-        (
-            "Incremental, one-line change",
-            &b.incremental_ours,
-            &b.incremental_plain,
-            &b.incremental_utoipa,
-        ),
-    ];
-    for (name, ours, plain, utoipa) in rows {
-        let (o, p, u) = (
-            stats::median(ours),
-            stats::median(plain),
-            stats::median(utoipa),
-        );
-        let list = |xs: &Vec<f64>| {
-            xs.iter()
-                .map(|x| format!("{x:.1}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let _ = writeln!(
-            w,
-            "| {name} | {o:.2} | {p:.2} | {u:.2} | **{:.2}** | {:.2} | **{:.2}** | {} | {} | {} |",
-            o / p,
-            u / p,
-            o / u,
-            list(ours),
-            list(plain),
-            list(utoipa)
-        );
     }
     let _ = writeln!(w);
 }
@@ -508,8 +484,8 @@ fn assembly_section(w: &mut String, results: &Results) {
         let _ = writeln!(
             w,
             "\nGrowth: the log-log slope of time against operations is **{all:.2}** over all \
-             sizes, the criterion (1 is linear, 2 quadratic); between the two largest sizes \
-             alone it is {scale:.2}, for information."
+             sizes, the criterion: ≤ {ASSEMBLY_SLOPE_LIMIT} (1 is linear, 2 quadratic); \
+             between the two largest sizes alone it is {scale:.2}, for information."
         );
     }
     let _ = writeln!(w);
@@ -523,7 +499,8 @@ fn memory_section(w: &mut String, memory: &[MemoryGrowth]) {
     }
     let _ = writeln!(
         w,
-        "Peak resident set (`VmHWM`) of a fresh server, `POST /invoices/`.\n\n\
+        "Peak resident set (`VmHWM`) of a fresh server, `POST /invoices/`. Criterion: many / \
+         few ≤ {MEMORY_TARGET} for ours.\n\n\
          | Server | At start | After few requests | After many requests | Many / few |\n\
          | --- | ---: | ---: | ---: | ---: |"
     );

@@ -178,6 +178,12 @@ pub(super) async fn run(
 
 /// Runs one group of commands in one transaction; their answers, and the
 /// commit's error if it failed.
+///
+/// Every statement of SQLite undoes itself when it fails, but an exchange
+/// is several statements. The group first runs without savepoints (two
+/// round trips to the connection's thread fewer per exchange); if an
+/// exchange fails, the transaction is rolled back and the group runs again
+/// with each exchange in a savepoint, so that it fails alone.
 async fn run_group(
     conn: &mut SqliteConnection,
     commands: Vec<Command>,
@@ -194,10 +200,16 @@ async fn run_group(
             other => others.push(other),
         }
     }
-    let mut tx = match conn.begin_with("BEGIN IMMEDIATE").await {
-        Ok(tx) => tx,
+    let now = unix_millis(SystemTime::now());
+    let mut outcome = in_transaction(conn, &enqueues, &others, now, Isolation::Optimistic).await;
+    if matches!(outcome, Ok(None)) {
+        outcome = in_transaction(conn, &enqueues, &others, now, Isolation::Savepoints).await;
+    }
+    let (results, commit) = match outcome {
+        Ok(Some(done)) => done,
+        // Unreachable: with savepoints, a failing exchange fails alone.
+        Ok(None) => unreachable!("a group with savepoints always completes"),
         Err(error) => {
-            let error = StoreError::from(error);
             for (_, _, reply) in enqueues {
                 let _ = reply.send(Err(error.duplicate()));
             }
@@ -207,40 +219,110 @@ async fn run_group(
             return (Vec::new(), None);
         }
     };
-    let now = unix_millis(SystemTime::now());
+    let GroupResults {
+        inserted,
+        exchanged,
+        pruned,
+    } = results;
     let mut answers = Vec::with_capacity(enqueues.len() + others.len());
-    let batches: Vec<(&[NewDelivery], &[Option<String>])> = enqueues
-        .iter()
-        .map(|(d, c, _)| (d.as_slice(), c.as_slice()))
-        .collect();
-    let inserted = insert_batches(&mut tx, &batches, now).await;
     for ((_, _, reply), result) in enqueues.into_iter().zip(inserted) {
         answers.push(Answer::Enqueue(reply, result));
     }
+    let mut exchanged = exchanged.into_iter();
+    let mut pruned = pruned.into_iter();
     for command in others {
         match command {
-            Command::Exchange {
-                outcomes,
-                claim,
-                reply,
-            } => {
-                let result = step!(&mut tx, exchange(&mut tx, outcomes, claim, now));
+            Command::Exchange { reply, .. } => {
+                let result = exchanged.next().expect("one result per exchange");
                 answers.push(Answer::Exchange(reply, result));
             }
-            Command::Prune {
-                older_than,
-                batch,
-                reply,
-            } => {
-                let cutoff = now.saturating_sub(millis(older_than));
-                let result = prune(&mut tx, cutoff, batch).await;
+            Command::Prune { reply, .. } => {
+                let result = pruned.next().expect("one result per prune");
                 answers.push(Answer::Prune(reply, result));
             }
             Command::Enqueue { .. } | Command::Close { .. } => unreachable!("sorted above"),
         }
     }
-    let commit = tx.commit().await.err().map(StoreError::from);
     (answers, commit)
+}
+
+/// How a group's exchanges are kept apart.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Isolation {
+    /// No savepoints: a failing exchange rolls the group back (`Ok(None)`).
+    Optimistic,
+    /// Each exchange in a savepoint: it fails alone.
+    Savepoints,
+}
+
+/// An enqueue of the group: its deliveries, their trace contexts, and where
+/// its answer goes.
+type Enqueued = (
+    Vec<NewDelivery>,
+    Vec<Option<String>>,
+    oneshot::Sender<Result<Vec<DeliveryId>, StoreError>>,
+);
+
+/// The results of a group's commands, by kind, in order.
+struct GroupResults {
+    inserted: Vec<Result<Vec<DeliveryId>, StoreError>>,
+    exchanged: Vec<Result<Exchange, StoreError>>,
+    pruned: Vec<Result<u64, StoreError>>,
+}
+
+/// Runs the group in one transaction: the results and the commit's error,
+/// `Ok(None)` when an optimistic run must start again with savepoints, or
+/// the error that kept the transaction from starting.
+async fn in_transaction(
+    conn: &mut SqliteConnection,
+    enqueues: &[Enqueued],
+    others: &[Command],
+    now: i64,
+    isolation: Isolation,
+) -> Result<Option<(GroupResults, Option<StoreError>)>, StoreError> {
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+    let batches: Vec<(&[NewDelivery], &[Option<String>])> = enqueues
+        .iter()
+        .map(|(d, c, _)| (d.as_slice(), c.as_slice()))
+        .collect();
+    let inserted = insert_batches(&mut tx, &batches, now).await;
+    let mut exchanged = Vec::new();
+    let mut pruned = Vec::new();
+    for command in others {
+        match command {
+            Command::Exchange {
+                outcomes, claim, ..
+            } => {
+                let result = match isolation {
+                    Isolation::Savepoints => {
+                        step!(&mut tx, exchange(&mut tx, outcomes, claim, now))
+                    }
+                    Isolation::Optimistic => exchange(&mut tx, outcomes, claim, now).await,
+                };
+                if result.is_err() && isolation == Isolation::Optimistic {
+                    let _ = tx.rollback().await;
+                    return Ok(None);
+                }
+                exchanged.push(result);
+            }
+            Command::Prune {
+                older_than, batch, ..
+            } => {
+                let cutoff = now.saturating_sub(millis(*older_than));
+                pruned.push(prune(&mut tx, cutoff, *batch).await);
+            }
+            Command::Enqueue { .. } | Command::Close { .. } => unreachable!("sorted out"),
+        }
+    }
+    let commit = tx.commit().await.err().map(StoreError::from);
+    Ok(Some((
+        GroupResults {
+            inserted,
+            exchanged,
+            pruned,
+        },
+        commit,
+    )))
 }
 
 fn fail(command: Command, error: &StoreError) {
@@ -348,15 +430,15 @@ fn json(rows: &impl serde::Serialize) -> Result<String, StoreError> {
 /// says.
 async fn exchange(
     conn: &mut SqliteConnection,
-    outcomes: Vec<Outcome>,
-    claim: ClaimRequest,
+    outcomes: &[Outcome],
+    claim: &ClaimRequest,
     now: i64,
 ) -> Result<Exchange, StoreError> {
     let mut recorded = 0;
-    for batch in distinct_batches(&outcomes) {
+    for batch in distinct_batches(outcomes) {
         recorded += record(conn, &batch, now).await?;
     }
-    let (claimed, resume) = claim_due(conn, &claim, &outcomes, now).await?;
+    let (claimed, resume) = claim_due(conn, claim, outcomes, now).await?;
     Ok(Exchange {
         recorded,
         claimed,

@@ -73,6 +73,61 @@ async fn sqlite_a_bad_batch_fails_alone() {
     store.close().await;
 }
 
+/// An exchange whose second statement fails (a trigger refuses the update
+/// of the delivery, after its attempt was logged) fails alone: the enqueues committed with it are kept, the delivery
+/// it would have recorded keeps its lease and logs no attempt, and the
+/// next exchange records it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_a_failing_exchange_fails_alone() {
+    use sqlx::{ConnectOptions, Connection};
+
+    let file = TempFile::new("bad-exchange");
+    let store = SqliteStore::open(&file.path).await.expect("open");
+    let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&file.path)
+        .connect()
+        .await
+        .expect("connect");
+    sqlx::query(
+        "CREATE TRIGGER refuse_boom BEFORE UPDATE ON callback_deliveries
+         WHEN NEW.last_error = 'boom' BEGIN SELECT RAISE(ABORT, 'a refused record'); END",
+    )
+    .execute(&mut conn)
+    .await
+    .expect("the trigger");
+    conn.close().await.expect("close");
+
+    store.enqueue(&news(1)).await.expect("enqueue");
+    let claimed = claim(&store, "a", 1, MINUTE).await.expect("claim");
+    let boom = outcome(
+        &claimed[0],
+        Some(attempt(None, Some("boom"), None)),
+        Next::Retry(SystemTime::now()),
+    );
+    // Sent together, so that the writer most often takes both in one group.
+    let (more, boom, nothing) = (news(3), [boom], ClaimRequest::nothing());
+    let (queued, exchanged) = tokio::join!(store.enqueue(&more), store.exchange(&boom, &nothing));
+    let queued = queued.expect("the enqueues are kept");
+    assert!(exchanged.is_err(), "the exchange fails: {exchanged:?}");
+    for id in &queued {
+        assert!(store.get(*id).await.expect("get").is_some());
+    }
+    let (delivery, attempts) = store.get(claimed[0].id).await.expect("get").expect("found");
+    assert_eq!(delivery.status, Status::Pending);
+    assert!(attempts.is_empty(), "no attempt logged: {attempts:?}");
+
+    let fine = outcome(
+        &claimed[0],
+        Some(attempt(Some(200), None, None)),
+        Next::Finish(Status::Delivered),
+    );
+    assert_eq!(store.record(&[fine]).await.expect("record"), 1);
+    let (delivery, attempts) = store.get(claimed[0].id).await.expect("get").expect("found");
+    assert_eq!(delivery.status, Status::Delivered);
+    assert_eq!(attempts.len(), 1);
+    store.close().await;
+}
+
 #[tokio::test]
 async fn sqlite_keeps_deliveries_across_reopen() {
     let file = TempFile::new("reopen");
