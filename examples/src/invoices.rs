@@ -231,8 +231,17 @@ impl actix_web::ResponseError for InvoiceError {
 /// The invoices API, assembled and checked: mount it with
 /// `App::new().service(api.clone())`, with the app's `web::Data<Outbox>`
 /// (and a `DeliveriesAccess` for the deliveries view and its page at
-/// `/deliveries/ui`).
+/// `/deliveries/ui`). Its document is OpenAPI 3.1.0, and says the callbacks
+/// are signed with a `whsec_` secret (`v1`); [`describe`] lets the binary
+/// choose otherwise.
 pub fn api() -> Result<ApiService, AssemblyError> {
+    describe().build()
+}
+
+/// The invoices API before it is built, to set more of its document: its
+/// OpenAPI version, or the signer of its callbacks
+/// (`describe().signed_with(&signer).build()`).
+pub fn describe() -> Api {
     Api::new("Invoices", "0.1.0")
         .description(
             "Create invoices and receive notifications of their events at your callback URL.",
@@ -246,5 +255,4 @@ pub fn api() -> Result<ApiService, AssemblyError> {
         .service(get_delivery)
         .service(retry_delivery)
         .service(cancel_delivery)
-        .build()
 }

@@ -1,7 +1,8 @@
 //! The pages in a real browser: headless Chromium, driven by playwright-core
 //! (`tests/browser/*.mjs`), over the invoices example and the marketplace
-//! fixture served on loopback: the docs pages, and the deliveries page.
-//! Screenshots are left in `target/browser/`.
+//! fixture served on loopback: the docs pages, with documents of each
+//! OpenAPI version, and the deliveries page. Screenshots are left in
+//! `target/browser/` (the docs pages' in `target/browser/VERSION/`).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -11,11 +12,21 @@ use std::time::Duration;
 use callback_runtime::delivery::dispatcher::Outbox;
 use callback_runtime::delivery::store::{MemoryStore, Store};
 use callback_runtime::delivery::Status;
+use callback_runtime::openapi::OpenApiVersion;
 
 use crate::delivery::{
     dispatcher, eventually, post_invoice, runtime, serve_invoices, urlencode, Answer, Receiver,
 };
 use crate::support;
+
+/// The checks of `docs.mjs`, by the name of their screenshot.
+const CHECKS: [&str; 5] = [
+    "swagger-callbacks",
+    "swagger-shared-callback",
+    "swagger-webhooks",
+    "redoc-callbacks",
+    "scalar-callbacks",
+];
 
 fn chromium() -> Option<PathBuf> {
     let path = std::env::var_os("CHROMIUM")
@@ -48,42 +59,46 @@ fn docs_pages_render_callbacks_and_webhooks() {
         return;
     };
     let _machine = support::heavy();
-    let invoices = support::serve(examples::invoices::api().expect("the invoices API assembles"));
-    let marketplace = support::serve(
-        crate::breadth::marketplace_api()
-            .build()
-            .expect("the marketplace API assembles"),
-    );
-    let shots = support::workspace_root().join("target/browser");
-    let output = Command::new("node")
-        .arg(browser_dir.join("docs.mjs"))
-        .arg(format!("http://{invoices}"))
-        .arg(format!("http://{marketplace}"))
-        .arg(&shots)
-        .env("CHROMIUM", chromium)
-        .output()
-        .expect("run node");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "the browser checks failed:\n{stderr}\n{stdout}"
-    );
-    assert_eq!(
-        stdout.lines().filter(|l| l.starts_with("ok: ")).count(),
-        4,
-        "{stdout}"
-    );
-    for name in [
-        "swagger-callbacks",
-        "swagger-webhooks",
-        "redoc-callbacks",
-        "scalar-callbacks",
-    ] {
-        assert!(
-            shots.join(format!("{name}.png")).exists(),
-            "screenshot {name}.png"
+    for version in [OpenApiVersion::V3_1, OpenApiVersion::V3_2] {
+        let invoices = support::serve(
+            examples::invoices::describe()
+                .openapi_version(version)
+                .build()
+                .expect("the invoices API assembles"),
         );
+        let marketplace = support::serve(
+            crate::breadth::marketplace_api()
+                .openapi_version(version)
+                .build()
+                .expect("the marketplace API assembles"),
+        );
+        let shots = support::workspace_root().join(format!("target/browser/{version}"));
+        let output = Command::new("node")
+            .arg(browser_dir.join("docs.mjs"))
+            .arg(format!("http://{invoices}"))
+            .arg(format!("http://{marketplace}"))
+            .arg(&shots)
+            .arg(version.as_str())
+            .env("CHROMIUM", &chromium)
+            .output()
+            .expect("run node");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            output.status.success(),
+            "the browser checks failed on OpenAPI {version}:\n{stderr}\n{stdout}"
+        );
+        let passed: Vec<&str> = stdout
+            .lines()
+            .filter_map(|l| l.strip_prefix("ok: "))
+            .collect();
+        assert_eq!(passed, CHECKS, "OpenAPI {version}");
+        for name in CHECKS {
+            assert!(
+                shots.join(format!("{name}.png")).exists(),
+                "screenshot {version}/{name}.png"
+            );
+        }
     }
 }
 

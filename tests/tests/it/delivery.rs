@@ -37,6 +37,8 @@ pub(crate) struct Received {
     pub(crate) at: Instant,
     pub(crate) verified: bool,
     pub(crate) traceparent: Option<String>,
+    /// Every header, names in lower case, in the order received.
+    pub(crate) headers: Vec<(String, String)>,
 }
 
 /// A loopback HTTP server that answers each path from a script (200 once
@@ -113,6 +115,12 @@ async fn answer(
         at: Instant::now(),
         verified,
         traceparent: header("traceparent").map(str::to_owned),
+        headers: (request.headers().iter())
+            .map(|(name, value)| {
+                let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+                (name.as_str().to_owned(), value)
+            })
+            .collect(),
     });
     let next = receiver
         .scripts
