@@ -38,16 +38,19 @@ pub enum Status {
     Refused,
     /// The receiver answered 410 Gone: its destination no longer exists.
     Gone,
+    /// Stopped by an operator while it was pending.
+    Cancelled,
 }
 
 impl Status {
     /// Every state, in the order above.
-    pub const ALL: [Status; 5] = [
+    pub const ALL: [Status; 6] = [
         Status::Pending,
         Status::Delivered,
         Status::Failed,
         Status::Refused,
         Status::Gone,
+        Status::Cancelled,
     ];
 
     /// The state's name, as stored and served (`"pending"`, …).
@@ -58,6 +61,7 @@ impl Status {
             Status::Failed => "failed",
             Status::Refused => "refused",
             Status::Gone => "gone",
+            Status::Cancelled => "cancelled",
         }
     }
 
@@ -66,9 +70,18 @@ impl Status {
         Status::ALL.into_iter().find(|s| s.as_str() == name)
     }
 
-    /// True for every state but `pending`: nothing more will be sent.
+    /// True for every state but `pending`: nothing more will be sent
+    /// (unless an operator retries it: [`Status::is_retryable`]).
     pub const fn is_final(self) -> bool {
         !matches!(self, Status::Pending)
+    }
+
+    /// True for the states an operator may send again
+    /// ([`Store::retry`](crate::store::Store::retry)): `failed`, `gone`
+    /// and `refused`. A delivered delivery was delivered, a pending one is
+    /// on its way, and a cancelled one was stopped on purpose.
+    pub const fn is_retryable(self) -> bool {
+        matches!(self, Status::Failed | Status::Gone | Status::Refused)
     }
 }
 
@@ -96,7 +109,9 @@ pub struct NewDelivery {
     pub refused: Option<String>,
 }
 
-/// A queued delivery, as the deliveries view shows it.
+/// A queued delivery, as the deliveries view shows it. Its times are
+/// RFC 3339 text in UTC with milliseconds (`2026-05-01T12:30:00.250Z`);
+/// the Rust fields hold milliseconds since the Unix epoch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Delivery {
@@ -110,6 +125,9 @@ pub struct Delivery {
     pub method: String,
     /// Where it is (or would have been) sent.
     pub url: String,
+    /// The origin of its URL (scheme, host and port): deliveries are
+    /// scheduled, and can be listed, by destination.
+    pub destination: String,
     /// Its state.
     pub status: Status,
     /// How many attempts were made.
@@ -118,20 +136,34 @@ pub struct Delivery {
     pub last_error: Option<String>,
     /// The HTTP status of the last answer, if any.
     pub last_status: Option<u16>,
-    /// When it was queued, in milliseconds since the Unix epoch.
+    /// When it was queued.
+    #[serde(with = "crate::rfc3339")]
+    #[cfg_attr(
+        feature = "schemars",
+        schemars(with = "String", extend("format" = "date-time"))
+    )]
     pub created_at: i64,
-    /// When the next attempt is due (pending deliveries), in milliseconds
-    /// since the Unix epoch.
+    /// When the next attempt is due (pending deliveries).
+    #[serde(with = "crate::rfc3339::option")]
+    #[cfg_attr(
+        feature = "schemars",
+        schemars(with = "Option<String>", extend("format" = "date-time"))
+    )]
     pub next_attempt_at: Option<i64>,
-    /// When it reached its final state, in milliseconds since the Unix
-    /// epoch.
+    /// When it reached its final state.
+    #[serde(with = "crate::rfc3339::option")]
+    #[cfg_attr(
+        feature = "schemars",
+        schemars(with = "Option<String>", extend("format" = "date-time"))
+    )]
     pub finished_at: Option<i64>,
     /// The trace it was queued in (32 hexadecimal digits), when it was
     /// traced (feature `otel`): its attempts are in the same trace.
     pub trace_id: Option<String>,
 }
 
-/// One attempt to send a delivery.
+/// One attempt to send a delivery. Its start is RFC 3339 text, as a
+/// delivery's times are.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(
     feature = "schemars",
@@ -139,7 +171,12 @@ pub struct Delivery {
     schemars(rename = "DeliveryAttempt")
 )]
 pub struct Attempt {
-    /// When the request started, in milliseconds since the Unix epoch.
+    /// When the request started.
+    #[serde(with = "crate::rfc3339")]
+    #[cfg_attr(
+        feature = "schemars",
+        schemars(with = "String", extend("format" = "date-time"))
+    )]
     pub started_at: i64,
     /// How long it took until the answer (or the error), in milliseconds.
     pub duration_ms: i64,

@@ -3,6 +3,7 @@
 //!
 //! The crate is laid out by the path a delivery takes:
 //! - [`delivery`]: the records (a queued delivery, its attempts, its state);
+//!   [`rfc3339`]: their times as the deliveries view writes them;
 //! - [`store`]: where deliveries wait, durably ([`store::SqliteStore`], the
 //!   default; [`store::PostgresStore`], shared by several instances) or in
 //!   memory for tests ([`store::MemoryStore`]);
@@ -21,6 +22,7 @@ pub mod delivery;
 pub mod dispatcher;
 pub mod guard;
 pub mod retry;
+pub mod rfc3339;
 pub mod sender;
 pub mod signing;
 pub mod store;

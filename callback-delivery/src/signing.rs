@@ -222,6 +222,34 @@ impl Signer {
         header
     }
 
+    /// The versions its signatures are tagged with, each once, in the order
+    /// of the keys: `v1` for a `whsec_` secret, `v1a` for a `whsk_` key.
+    /// An API documents them (`callback_runtime::Api::signed_with`), so
+    /// that receivers know which key they need.
+    ///
+    /// ```
+    /// use callback_delivery::signing::{generate_keypair, generate_secret, Signer};
+    ///
+    /// let signer = Signer::new([generate_secret(), generate_secret()]).unwrap();
+    /// assert_eq!(signer.versions(), ["v1"]);
+    /// let (secret_key, _public_key) = generate_keypair();
+    /// let signer = Signer::new([secret_key, generate_secret()]).unwrap();
+    /// assert_eq!(signer.versions(), ["v1a", "v1"]);
+    /// ```
+    pub fn versions(&self) -> Vec<&'static str> {
+        let mut versions = Vec::new();
+        for key in &self.keys {
+            let version = match key {
+                SigningSecret::Hmac(_) => HMAC_VERSION,
+                SigningSecret::Ed25519(_) => ED25519_VERSION,
+            };
+            if !versions.contains(&version) {
+                versions.push(version);
+            }
+        }
+        versions
+    }
+
     /// The three Standard Webhooks headers for a message, names in lower
     /// case: `webhook-id`, `webhook-timestamp` and `webhook-signature`.
     pub fn headers(&self, id: &str, timestamp: i64, body: &[u8]) -> [(&'static str, String); 3] {

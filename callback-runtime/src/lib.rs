@@ -1,11 +1,12 @@
-//! OpenAPI 3.1 documents with callbacks for actix-web, checked at compile
-//! time.
+//! OpenAPI 3.1 and 3.2 documents with callbacks for actix-web, checked at
+//! compile time.
 //!
 //! Annotate handlers with the route macros ([`get`], [`post`], …), declare
 //! the requests your API makes back to its clients in a [`callbacks`]
 //! module, mount everything through an [`Api`], and the app serves a checked
-//! OpenAPI 3.1 document at `/openapi.json` with Swagger UI at `/docs`,
-//! ReDoc at `/redoc` and Scalar at `/scalar`.
+//! OpenAPI 3.1 document (or 3.2: [`Api::openapi_version`]) at
+//! `/openapi.json` with Swagger UI at `/docs`, ReDoc at `/redoc` and Scalar
+//! at `/scalar`.
 //!
 //! Features: each docs UI (`swagger-ui`, `redoc`, `scalar`), `delivery`
 //! (sending and receiving callbacks: the `callback-delivery` crate),
@@ -66,9 +67,9 @@ pub mod receive {
     pub use crate::actix::receive::{Received, SignedJson};
 }
 
-/// The operators' view of the deliveries: annotated handlers to mount with
-/// [`Api::service`](crate::Api::service), behind the app's own access rule
-/// (feature `delivery`).
+/// The operators' view of the deliveries: annotated handlers (JSON routes
+/// and a page) to mount with [`Api::service`](crate::Api::service), behind
+/// the app's own access rule (feature `delivery`).
 #[cfg(feature = "delivery")]
 pub mod deliveries {
     pub use crate::actix::deliveries::*;

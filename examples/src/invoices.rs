@@ -18,7 +18,10 @@
 //! the answer is 409, and that callback is never sent.
 
 use actix_web::{web, HttpRequest};
-use callback_runtime::deliveries::{get_delivery, list_deliveries};
+use callback_runtime::deliveries::{
+    cancel_delivery, count_deliveries, deliveries_page, get_delivery, list_deliveries,
+    retry_delivery,
+};
 use callback_runtime::delivery::dispatcher::Outbox;
 use callback_runtime::delivery::store::PostgresStore;
 use callback_runtime::delivery::NewDelivery;
@@ -227,14 +230,29 @@ impl actix_web::ResponseError for InvoiceError {
 
 /// The invoices API, assembled and checked: mount it with
 /// `App::new().service(api.clone())`, with the app's `web::Data<Outbox>`
-/// (and a `DeliveriesAccess` for the deliveries view).
+/// (and a `DeliveriesAccess` for the deliveries view and its page at
+/// `/deliveries/ui`). Its document is OpenAPI 3.1.0, and says the callbacks
+/// are signed with a `whsec_` secret (`v1`); [`describe`] lets the binary
+/// choose otherwise.
 pub fn api() -> Result<ApiService, AssemblyError> {
+    describe().build()
+}
+
+/// The invoices API before it is built, to set more of its document: its
+/// OpenAPI version, or the signer of its callbacks
+/// (`describe().signed_with(&signer).build()`).
+pub fn describe() -> Api {
     Api::new("Invoices", "0.1.0")
         .description(
             "Create invoices and receive notifications of their events at your callback URL.",
         )
         .service(create_invoice)
+        // The deliveries view; its page and counts before `{id}`, which
+        // would take their paths.
         .service(list_deliveries)
+        .service(count_deliveries)
+        .service(deliveries_page)
         .service(get_delivery)
-        .build()
+        .service(retry_delivery)
+        .service(cancel_delivery)
 }

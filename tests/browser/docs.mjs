@@ -1,18 +1,28 @@
 // Opens the docs pages of the test apps in headless Chromium and checks what
 // a person would look for. Usage:
-//   node docs.mjs <invoices base URL> <marketplace base URL> <screenshot dir>
+//   node docs.mjs <invoices base URL> <marketplace base URL> <screenshot dir> <OpenAPI version>
+// Both apps must serve documents of that OpenAPI version (3.1.0 or 3.2.0).
 // Exits non-zero, with the reason on stderr, when a check fails or when a
 // page loads anything from outside the app that serves it.
 
 import { mkdirSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 
-const [invoices, marketplace, outDir] = process.argv.slice(2);
-if (!invoices || !marketplace || !outDir) {
-  console.error('usage: node docs.mjs <invoices URL> <marketplace URL> <screenshot dir>');
+const [invoices, marketplace, outDir, version] = process.argv.slice(2);
+if (!invoices || !marketplace || !outDir || !version) {
+  console.error('usage: node docs.mjs <invoices URL> <marketplace URL> <screenshot dir> <OpenAPI version>');
   process.exit(2);
 }
 mkdirSync(outDir, { recursive: true });
+
+// The pages below render the documents of the version under test.
+for (const app of [invoices, marketplace]) {
+  const { openapi } = await (await fetch(`${app}/openapi.json`)).json();
+  if (openapi !== version) {
+    console.error(`${app}/openapi.json is OpenAPI ${openapi}, not ${version}`);
+    process.exit(1);
+  }
+}
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
@@ -111,6 +121,28 @@ await check('swagger-callbacks', `${invoices}/docs`, async (page) => {
   const model = example.locator('.model-box');
   await expectVisible(model.locator('.json-schema-2020-12__title', { hasText: 'InvoiceEvent' }), 'the InvoiceEvent body schema');
   await expectVisible(model.getByText('paid', { exact: true }), "InvoiceEvent's `paid` property");
+  // How the receiver verifies the callback: its signature headers.
+  const parameters = operation.locator('.parameters-container');
+  for (const header of ['webhook-id', 'webhook-timestamp', 'webhook-signature']) {
+    await expectVisible(
+      parameters.locator('tr[data-param-name="' + header + '"][data-param-in="header"]'),
+      `the callback's ${header} header`,
+    );
+  }
+});
+
+// A group shared by several operations: its request is a path item in
+// components, which the callback refers to.
+await check('swagger-shared-callback', `${marketplace}/docs`, async (page) => {
+  const get = page.locator('.opblock', { has: page.locator('.opblock-summary-path[data-path="/orders/{order_id}"]') })
+    .filter({ has: page.locator('.opblock-summary-method', { hasText: 'GET' }) });
+  await get.locator('.opblock-summary-control').first().click();
+  await get.locator('.tab-header .tab-item', { hasText: 'Callbacks' }).click();
+  const callbacks = get.locator('.callbacks-container');
+  await expectVisible(callbacks.locator('h2', { hasText: 'status_changed' }), 'the shared callback status_changed');
+  const key = 'https://events.example.com/orders/status?source={$url}';
+  await expectVisible(callbacks.locator(`[data-path="${key}"]`), `the callback key ${key}`);
+  await expectVisible(callbacks.getByText('The order\'s status changed.'), "the shared request's summary");
 });
 
 await check('swagger-webhooks', `${marketplace}/docs`, async (page) => {

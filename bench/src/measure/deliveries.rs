@@ -993,6 +993,7 @@ pub(crate) async fn count(store: &dyn Store, status: Status) -> Result<u64, Stri
                 status: Some(status),
                 before,
                 limit: 1000,
+                ..ListFilter::default()
             })
             .await
             .map_err(|e| format!("listing {status} deliveries: {e}"))?;

@@ -15,8 +15,8 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
 use super::{
-    check_outcomes, list_limit, millis, resume_after, BoxFuture, ClaimRequest, Claimed, Exchange,
-    ListFilter, Next, Outcome, QueueStats, Store, StoreError, CLAIM_WALK,
+    check_outcomes, millis, resume_after, Action, BoxFuture, Change, ClaimRequest, Claimed,
+    Exchange, ListFilter, Next, Outcome, QueueStats, StatusCounts, Store, StoreError, CLAIM_WALK,
 };
 use crate::delivery::{
     destination_of, new_webhook_id, unix_millis, Attempt, Delivery, DeliveryId, NewDelivery, Status,
@@ -39,7 +39,6 @@ struct Inner {
 #[derive(Debug)]
 struct Row {
     delivery: Delivery,
-    destination: String,
     trace_context: Option<String>,
     body: String,
     attempts: Vec<Attempt>,
@@ -87,6 +86,7 @@ impl MemoryStore {
                 callback: new.callback.clone(),
                 method: new.method.clone(),
                 url: new.url.clone(),
+                destination: destination_of(&new.url),
                 status,
                 attempts: 0,
                 last_error: new.refused.clone(),
@@ -98,7 +98,6 @@ impl MemoryStore {
             };
             let row = Row {
                 delivery,
-                destination: destination_of(&new.url),
                 trace_context: context,
                 body: new.body.clone(),
                 attempts: Vec::new(),
@@ -126,8 +125,8 @@ impl MemoryStore {
             .rows
             .values()
             .filter(|row| row.delivery.status == Status::Pending)
-            .filter(|row| row.destination.as_str() > claim.after.as_str())
-            .map(|row| row.destination.clone())
+            .filter(|row| row.delivery.destination.as_str() > claim.after.as_str())
+            .map(|row| row.delivery.destination.clone())
             .collect::<BTreeSet<_>>()
             .into_iter()
             .take(CLAIM_WALK)
@@ -138,7 +137,9 @@ impl MemoryStore {
                 .rows
                 .iter()
                 .filter(|(id, row)| {
-                    row.destination == *destination && row.claimable(now) && !skip.contains(id)
+                    row.delivery.destination == *destination
+                        && row.claimable(now)
+                        && !skip.contains(id)
                 })
                 .map(|(id, row)| (row.delivery.next_attempt_at.unwrap_or(now), *id))
                 .collect();
@@ -165,7 +166,7 @@ impl MemoryStore {
                 callback: row.delivery.callback.clone(),
                 method: row.delivery.method.clone(),
                 url: row.delivery.url.clone(),
-                destination: row.destination.clone(),
+                destination: row.delivery.destination.clone(),
                 body: row.body.clone(),
                 attempts: row.delivery.attempts,
                 created_at: row.delivery.created_at,
@@ -227,7 +228,7 @@ impl MemoryStore {
     }
 
     fn list_now(&self, filter: &ListFilter) -> Result<Vec<Delivery>, StoreError> {
-        let limit = list_limit(filter);
+        let limit = filter.page_size();
         let inner = self.lock()?;
         let upper = filter.before.map_or(i64::MAX, |id| id.0);
         Ok(inner
@@ -235,10 +236,34 @@ impl MemoryStore {
             .range(..upper)
             .rev()
             .map(|(_, row)| &row.delivery)
-            .filter(|d| filter.status.is_none_or(|s| d.status == s))
+            .filter(|d| filter.matches(d))
             .take(limit)
             .cloned()
             .collect())
+    }
+
+    /// Applies an operator's change to a delivery in a state it applies
+    /// to: the new state, next attempt and finish times, and a new lease
+    /// number (so that no earlier lease's record applies).
+    fn change_now(&self, id: DeliveryId, action: Action) -> Result<Change, StoreError> {
+        let now = unix_millis(SystemTime::now());
+        let mut inner = self.lock()?;
+        let Some(row) = inner.rows.get_mut(&id.0) else {
+            return Ok(Change::NotFound);
+        };
+        let status = row.delivery.status;
+        if !action.applies(status) {
+            return Ok(Change::Conflict(status));
+        }
+        let delivery = &mut row.delivery;
+        delivery.status = action.to();
+        let pending = delivery.status == Status::Pending;
+        delivery.next_attempt_at = pending.then_some(now);
+        delivery.finished_at = (!pending).then_some(now);
+        row.lease += 1;
+        row.lease_owner = None;
+        row.lease_until = None;
+        Ok(Change::Done)
     }
 
     fn get_now(&self, id: DeliveryId) -> Result<Option<(Delivery, Vec<Attempt>)>, StoreError> {
@@ -312,6 +337,25 @@ impl Store for MemoryStore {
         id: DeliveryId,
     ) -> BoxFuture<'_, Result<Option<(Delivery, Vec<Attempt>)>, StoreError>> {
         Box::pin(async move { self.get_now(id) })
+    }
+
+    fn retry(&self, id: DeliveryId) -> BoxFuture<'_, Result<Change, StoreError>> {
+        Box::pin(async move { self.change_now(id, Action::Retry) })
+    }
+
+    fn cancel(&self, id: DeliveryId) -> BoxFuture<'_, Result<Change, StoreError>> {
+        Box::pin(async move { self.change_now(id, Action::Cancel) })
+    }
+
+    fn counts(&self) -> BoxFuture<'_, Result<StatusCounts, StoreError>> {
+        Box::pin(async move {
+            let inner = self.lock()?;
+            let mut counts = StatusCounts::default();
+            for row in inner.rows.values() {
+                counts.add(row.delivery.status, 1);
+            }
+            Ok(counts)
+        })
     }
 
     fn prune(&self, older_than: Duration, batch: usize) -> BoxFuture<'_, Result<u64, StoreError>> {

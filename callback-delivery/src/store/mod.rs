@@ -195,15 +195,127 @@ pub struct Exchange {
     pub resume_after: Option<String>,
 }
 
-/// Which deliveries [`Store::list`] returns, newest first.
+/// Which deliveries [`Store::list`] returns, newest first (by id). Each
+/// condition that is set narrows the list; [`ListFilter::default`] lists
+/// every delivery.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListFilter {
     /// Only deliveries in this state.
     pub status: Option<Status>,
-    /// Only deliveries with a smaller id (to page backwards).
+    /// Only deliveries of this declaration ([`Delivery::callback`], exactly).
+    pub callback: Option<String>,
+    /// Only deliveries to this destination ([`Delivery::destination`],
+    /// exactly: an origin as [`destination_of`] writes it).
+    pub destination: Option<String>,
+    /// Only deliveries queued at or after this time (milliseconds since the
+    /// Unix epoch).
+    pub since: Option<i64>,
+    /// Only deliveries queued before this time (milliseconds since the Unix
+    /// epoch).
+    pub until: Option<i64>,
+    /// Only deliveries with a smaller id: the cursor of the next page is the
+    /// id of the last delivery of this one.
     pub before: Option<DeliveryId>,
     /// At most this many (the store may cap it).
     pub limit: usize,
+}
+
+impl ListFilter {
+    /// How many deliveries a list returns at most: [`ListFilter::limit`],
+    /// or 100 when it is 0, and never more than 1000.
+    pub fn page_size(&self) -> usize {
+        match self.limit {
+            0 => LIST_DEFAULT,
+            n => n.min(LIST_CAP),
+        }
+    }
+
+    /// Whether `delivery` meets every condition of the filter (the limit
+    /// aside).
+    pub fn matches(&self, delivery: &Delivery) -> bool {
+        self.status.is_none_or(|s| delivery.status == s)
+            && self
+                .callback
+                .as_ref()
+                .is_none_or(|c| delivery.callback == *c)
+            && self
+                .destination
+                .as_ref()
+                .is_none_or(|d| delivery.destination == *d)
+            && self.since.is_none_or(|t| delivery.created_at >= t)
+            && self.until.is_none_or(|t| delivery.created_at < t)
+            && self.before.is_none_or(|id| delivery.id < id)
+    }
+}
+
+// The answer of `Store::counts`.
+/// How many deliveries are in each state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename = "DeliveryCounts")
+)]
+pub struct StatusCounts {
+    /// Waiting for an attempt, or in flight.
+    pub pending: u64,
+    /// Delivered.
+    pub delivered: u64,
+    /// Failed after the whole schedule.
+    pub failed: u64,
+    /// Refused by the URL checks or the SSRF guard.
+    pub refused: u64,
+    /// Answered 410 Gone.
+    pub gone: u64,
+    /// Cancelled by an operator.
+    pub cancelled: u64,
+}
+
+impl StatusCounts {
+    /// The count of `status`.
+    pub fn get(&self, status: Status) -> u64 {
+        match status {
+            Status::Pending => self.pending,
+            Status::Delivered => self.delivered,
+            Status::Failed => self.failed,
+            Status::Refused => self.refused,
+            Status::Gone => self.gone,
+            Status::Cancelled => self.cancelled,
+        }
+    }
+
+    /// Adds `count` to the count of `status`.
+    pub fn add(&mut self, status: Status, count: u64) {
+        let slot = match status {
+            Status::Pending => &mut self.pending,
+            Status::Delivered => &mut self.delivered,
+            Status::Failed => &mut self.failed,
+            Status::Refused => &mut self.refused,
+            Status::Gone => &mut self.gone,
+            Status::Cancelled => &mut self.cancelled,
+        };
+        *slot = slot.saturating_add(count);
+    }
+
+    /// All deliveries, in every state.
+    pub fn total(&self) -> u64 {
+        Status::ALL
+            .into_iter()
+            .fold(0u64, |sum, status| sum.saturating_add(self.get(status)))
+    }
+}
+
+/// What an operator's change to one delivery did ([`Store::retry`],
+/// [`Store::cancel`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// The delivery changed state.
+    Done,
+    /// No delivery has this id.
+    NotFound,
+    /// The delivery is in this state, to which the change does not apply:
+    /// nothing changed.
+    Conflict(Status),
 }
 
 /// The queue's counts at one moment ([`Store::stats`]).
@@ -280,8 +392,33 @@ pub trait Store: Send + Sync + 'static {
         id: DeliveryId,
     ) -> BoxFuture<'_, Result<Option<(Delivery, Vec<Attempt>)>, StoreError>>;
 
+    /// Sends a finished delivery again: one in state `failed`, `gone` or
+    /// `refused` ([`Status::is_retryable`]) becomes pending, due now, with
+    /// the same `webhook-id`; its attempts, their log and its last error
+    /// stay, and its next attempt is one more. The dispatcher vets that
+    /// attempt as any other (the SSRF guard included), and counts it
+    /// against the retry schedule: a delivery that had used up its schedule
+    /// is failed again if the new attempt fails.
+    ///
+    /// The delivery's lease number moves on, so that a record from an
+    /// earlier lease (a late duplicate) cannot apply to the new attempt.
+    /// Nothing changes, and [`Change::Conflict`] says why, for a delivery
+    /// in another state.
+    fn retry(&self, id: DeliveryId) -> BoxFuture<'_, Result<Change, StoreError>>;
+
+    /// Stops a pending delivery: it becomes `cancelled` (a final state) and
+    /// is never claimed again. Its lease number moves on, so that the
+    /// record of an attempt in flight when it was cancelled does not apply:
+    /// that request may still reach the receiver, but the delivery stays
+    /// cancelled and the attempt is not logged. Nothing changes, and
+    /// [`Change::Conflict`] says why, for a delivery in another state.
+    fn cancel(&self, id: DeliveryId) -> BoxFuture<'_, Result<Change, StoreError>>;
+
+    /// How many deliveries are in each state.
+    fn counts(&self) -> BoxFuture<'_, Result<StatusCounts, StoreError>>;
+
     /// Deletes finished deliveries (every state but pending: delivered,
-    /// failed, refused and gone) whose final state was reached more than
+    /// failed, refused, gone and cancelled) whose final state was reached more than
     /// `older_than` ago, with their attempts. Deletes at most `batch`
     /// deliveries (at least one) per transaction, so that no lock is held
     /// long, and repeats until none is left. Returns how many deliveries
@@ -416,10 +553,112 @@ pub(crate) const LIST_CAP: usize = 1000;
 /// [`Store::list`] returns this many deliveries when the filter's limit is 0.
 pub(crate) const LIST_DEFAULT: usize = 100;
 
-/// The number of deliveries a list returns for `filter`.
-pub(crate) fn list_limit(filter: &ListFilter) -> usize {
-    match filter.limit {
-        0 => LIST_DEFAULT,
-        n => n.min(LIST_CAP),
+/// An operator's change to one delivery, as the stores carry it out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Action {
+    /// [`Store::retry`].
+    Retry,
+    /// [`Store::cancel`].
+    Cancel,
+}
+
+impl Action {
+    /// Whether the change applies to a delivery in `status`.
+    pub(crate) fn applies(self, status: Status) -> bool {
+        match self {
+            Action::Retry => status.is_retryable(),
+            Action::Cancel => status == Status::Pending,
+        }
     }
+
+    /// The state the change leads to.
+    pub(crate) fn to(self) -> Status {
+        match self {
+            Action::Retry => Status::Pending,
+            Action::Cancel => Status::Cancelled,
+        }
+    }
+
+    /// The statement that makes the change to the delivery of the first
+    /// parameter at the time of the second (both databases read it, with
+    /// parameters written by `placeholder`): the new state, the next
+    /// attempt due then (a retry) or the delivery finished then (a cancel),
+    /// and a new lease number, free. It changes nothing unless the
+    /// delivery is in a state the change applies to.
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    pub(crate) fn update_sql(self, placeholder: fn(usize) -> String) -> String {
+        let from: Vec<String> = Status::ALL
+            .into_iter()
+            .filter(|s| self.applies(*s))
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect();
+        let (id, now) = (placeholder(1), placeholder(2));
+        let (next, finished) = match self.to() {
+            Status::Pending => (now.as_str(), "NULL"),
+            _ => ("NULL", now.as_str()),
+        };
+        format!(
+            "UPDATE callback_deliveries
+SET status = '{to}', next_attempt_at = {next}, finished_at = {finished},
+    lease = lease + 1, lease_owner = NULL, lease_until = NULL
+WHERE id = {id} AND status IN ({from})",
+            to = self.to().as_str(),
+            from = from.join(", "),
+        )
+    }
+}
+
+/// A value bound to a statement of [`list_sql`].
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Bind<'a> {
+    Int(i64),
+    Text(&'a str),
+}
+
+/// The statement that lists what `filter` asks, newest first, in SQL both
+/// databases read, with parameters written by `placeholder` (given their
+/// position, from 1), and the values to bind, in order.
+///
+/// Only the conditions in use appear, so that the plan walks the primary
+/// key (or an index of the filtered column) newest first. The state is
+/// written out, not bound (it is one of a few fixed names), so that even a
+/// generic plan knows whether the partial indexes apply.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(crate) fn list_sql(
+    filter: &ListFilter,
+    placeholder: fn(usize) -> String,
+) -> (String, Vec<Bind<'_>>) {
+    let mut sql = format!(
+        "SELECT {} FROM callback_deliveries WHERE 1 = 1",
+        rows::DELIVERY_COLUMNS
+    );
+    if let Some(status) = filter.status {
+        sql.push_str(&format!(" AND status = '{}'", status.as_str()));
+    }
+    let conditions = [
+        ("callback =", filter.callback.as_deref().map(Bind::Text)),
+        (
+            "destination =",
+            filter.destination.as_deref().map(Bind::Text),
+        ),
+        ("created_at >=", filter.since.map(Bind::Int)),
+        ("created_at <", filter.until.map(Bind::Int)),
+        ("id <", filter.before.map(|id| Bind::Int(id.0))),
+    ];
+    let mut binds = Vec::new();
+    for (test, value) in conditions {
+        if let Some(value) = value {
+            binds.push(value);
+            sql.push_str(&format!(" AND {test} {}", placeholder(binds.len())));
+        }
+    }
+    binds.push(Bind::Int(
+        i64::try_from(filter.page_size()).unwrap_or(i64::MAX),
+    ));
+    sql.push_str(&format!(
+        " ORDER BY id DESC LIMIT {}",
+        placeholder(binds.len())
+    ));
+    (sql, binds)
 }

@@ -8,8 +8,8 @@ use crate::delivery::{Attempt, Delivery, DeliveryId, Status};
 use super::{Claimed, StoreError};
 
 /// The columns a [`Delivery`] is read from.
-pub(super) const DELIVERY_COLUMNS: &str = "id, webhook_id, callback, method, url, status, \
-     attempts, last_error, last_status, created_at, next_attempt_at, finished_at, trace_context";
+pub(super) const DELIVERY_COLUMNS: &str = "id, webhook_id, callback, method, url, destination, \
+     status, attempts, last_error, last_status, created_at, next_attempt_at, finished_at, trace_context";
 
 /// The columns an [`Attempt`] is read from.
 pub(super) const ATTEMPT_COLUMNS: &str = "started_at, duration_ms, status, error, response_body";
@@ -21,6 +21,7 @@ pub(super) struct DeliveryRow {
     callback: String,
     method: String,
     url: String,
+    destination: String,
     status: String,
     attempts: i64,
     last_error: Option<String>,
@@ -41,6 +42,7 @@ impl TryFrom<DeliveryRow> for Delivery {
             callback: row.callback,
             method: row.method,
             url: row.url,
+            destination: row.destination,
             status: status(&row.status)?,
             attempts: count(row.attempts)?,
             last_error: row.last_error,
@@ -128,7 +130,7 @@ pub(super) fn trace_id(traceparent: &str) -> Option<String> {
     traceparent.split('-').nth(1).map(str::to_owned)
 }
 
-fn status(name: &str) -> Result<Status, StoreError> {
+pub(super) fn status(name: &str) -> Result<Status, StoreError> {
     Status::parse(name)
         .ok_or_else(|| StoreError::corrupt(format!("unknown delivery status {name:?}")))
 }

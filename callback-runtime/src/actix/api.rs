@@ -17,7 +17,8 @@ use crate::assembly::{
 };
 use crate::describe::{ApiOperation, CallbackGroup, OperationSpec, WebhookGroup};
 use crate::openapi::{
-    Contact, ExternalDocs, License, OpenApi, SecurityRequirement, SecurityScheme, Server, Tag,
+    Contact, ExternalDocs, License, OpenApi, OpenApiVersion, SecurityRequirement, SecurityScheme,
+    Server, SignatureScheme, Tag,
 };
 
 /// The API under construction: annotated handlers, scopes and document
@@ -119,6 +120,75 @@ impl Api {
             docs: DocsPaths::default(),
             root: ApiScope::new(""),
         }
+    }
+
+    /// Chooses the version of the OpenAPI Specification the document
+    /// follows: [`OpenApiVersion::V3_1`] (the default) or
+    /// [`OpenApiVersion::V3_2`]. The document is valid for the version it
+    /// declares; only its `openapi` field differs.
+    ///
+    /// ```
+    /// use callback_runtime::openapi::OpenApiVersion;
+    /// use callback_runtime::Api;
+    ///
+    /// let api = Api::new("Shop", "1.0").openapi_version(OpenApiVersion::V3_2).build().unwrap();
+    /// assert_eq!(api.document().openapi.as_str(), "3.2.0");
+    /// ```
+    pub fn openapi_version(mut self, version: OpenApiVersion) -> Self {
+        self.document.set_version(version);
+        self
+    }
+
+    /// Documents how the API's callbacks and webhooks are signed: each
+    /// request the API sends (the callbacks of its operations and its
+    /// webhooks; not the nested callbacks, which its receivers send) lists
+    /// the Standard Webhooks headers `webhook-id`, `webhook-timestamp` and
+    /// `webhook-signature` as required header parameters, with how to
+    /// verify them, and names the `schemes` in an `x-standard-webhooks`
+    /// extension.
+    ///
+    /// The default is `[SignatureScheme::V1]`: what the delivery's `Signer`
+    /// does with a `whsec_` secret. An app that signs with other keys says
+    /// so here, or with `signed_with` (feature `delivery`), which reads the
+    /// schemes off its signer. An app that sends its requests unsigned (it
+    /// does not send them with this crate's delivery) passes `&[]`: no
+    /// header and no extension is documented.
+    ///
+    /// ```
+    /// use callback_runtime::openapi::SignatureScheme;
+    /// use callback_runtime::Api;
+    ///
+    /// let api = Api::new("Shop", "1.0").callback_signatures(&[SignatureScheme::V1a]);
+    /// # let _ = api;
+    /// ```
+    pub fn callback_signatures(mut self, schemes: &[SignatureScheme]) -> Self {
+        self.document.set_signatures(schemes.iter().copied());
+        self
+    }
+
+    /// Documents the callbacks and webhooks as signed the way `signer`
+    /// signs them (see [`callback_signatures`](Self::callback_signatures)):
+    /// `v1` for its `whsec_` secrets, `v1a` for its `whsk_` keys. Pass the
+    /// signer the app's delivery sends with, and the document cannot name
+    /// another scheme.
+    ///
+    /// ```
+    /// use callback_runtime::delivery::signing::{generate_secret, Signer};
+    /// use callback_runtime::Api;
+    ///
+    /// let signer = Signer::new([generate_secret()]).unwrap();
+    /// let api = Api::new("Shop", "1.0").signed_with(&signer);
+    /// # let _ = api;
+    /// ```
+    #[cfg(feature = "delivery")]
+    pub fn signed_with(mut self, signer: &callback_delivery::signing::Signer) -> Self {
+        self.document.set_signatures(
+            signer
+                .versions()
+                .into_iter()
+                .filter_map(SignatureScheme::from_tag),
+        );
+        self
     }
 
     /// Sets the API's description (CommonMark).

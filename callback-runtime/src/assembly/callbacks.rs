@@ -1,7 +1,11 @@
 //! Attach callback groups to their operations: resolve FastAPI shorthands,
-//! check every expression against the operation, and place each callback
-//! inline (group used by one operation) or in `components/callbacks`
-//! (group shared by several). Also builds the document's `webhooks`.
+//! check every expression against the operation, and write each callback's
+//! request inline (group used by one operation) or once in
+//! `components/pathItems` (group shared by several), referred to from each
+//! operation's callback. Also builds the document's `webhooks`. The
+//! requests the API sends itself (callbacks of its operations, webhooks)
+//! document how they are signed; nested callbacks, sent by the receivers,
+//! do not.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -18,7 +22,8 @@ use crate::describe::{
     summary_and_description, CallbackGroup, CallbackSpec, OperationBuilder, WebhookGroup,
 };
 use crate::openapi::{
-    Callback, Components, Operation, Parameter, ParameterIn, PathItem, RefOr, OPTIONAL_EXPRESSIONS,
+    Callback, Components, Operation, Parameter, ParameterIn, PathItem, RefOr, StandardWebhooks,
+    OPTIONAL_EXPRESSIONS, STANDARD_WEBHOOKS,
 };
 
 type Described<'m> = (String, &'m Mounted, Operation);
@@ -32,6 +37,7 @@ pub(super) fn attach(
     generator: &mut SchemaGenerator,
     operations: &mut [Described<'_>],
     components: &mut Components,
+    signed: &StandardWebhooks,
     problems: &mut Vec<String>,
 ) {
     let mut uses: HashMap<(&str, &str), usize> = HashMap::new();
@@ -57,6 +63,7 @@ pub(super) fn attach(
                 group,
                 shared,
                 Some(&mut *components),
+                Some(signed),
                 0,
                 problems,
             );
@@ -68,6 +75,7 @@ pub(super) fn attach(
 pub(super) fn webhooks(
     generator: &mut SchemaGenerator,
     groups: &[&'static WebhookGroup],
+    signed: &StandardWebhooks,
     problems: &mut Vec<String>,
 ) -> IndexMap<String, PathItem> {
     let mut webhooks = IndexMap::<String, PathItem>::new();
@@ -79,6 +87,7 @@ pub(super) fn webhooks(
                 continue;
             };
             let mut operation = describe(generator, spec);
+            sign(&mut operation, signed);
             let nested_groups: Vec<_> = spec.callbacks.iter().map(|g| (*g, OWN)).collect();
             if !names_are_unique(&parent, &nested_groups, problems) {
                 continue;
@@ -90,6 +99,7 @@ pub(super) fn webhooks(
                     &parent,
                     nested,
                     false,
+                    None,
                     None,
                     1,
                     problems,
@@ -109,8 +119,10 @@ pub(super) fn webhooks(
 
 /// Adds every callback of `group` to `operation`, checking its expressions
 /// against it; nested callbacks are attached to the callback operations in
-/// turn. Shared groups go to `components` when there are components to
-/// share them in (top level only).
+/// turn. The requests of shared groups go to `components` when there are
+/// components to share them in (top level only). The requests are
+/// documented as `signed` when given (top level only: the API sends those,
+/// its receivers send the nested ones).
 #[allow(clippy::too_many_arguments)]
 fn attach_group(
     generator: &mut SchemaGenerator,
@@ -119,6 +131,7 @@ fn attach_group(
     group: &'static CallbackGroup,
     shared: bool,
     components: Option<&mut Components>,
+    signed: Option<&StandardWebhooks>,
     depth: usize,
     problems: &mut Vec<String>,
 ) {
@@ -141,6 +154,10 @@ fn attach_group(
         else {
             continue;
         };
+        // Before the nested callbacks: they may read the headers.
+        if let Some(signed) = signed {
+            sign(&mut callback_operation, signed);
+        }
         let child = format!("callback `{}` of {parent}", spec.name);
         let nested_groups: Vec<_> = spec.callbacks.iter().map(|g| (*g, OWN)).collect();
         let nested = if names_are_unique(&child, &nested_groups, problems) {
@@ -156,21 +173,20 @@ fn attach_group(
                 nested,
                 false,
                 None,
+                None,
                 depth + 1,
                 problems,
             );
         }
-        let callback: Callback = BTreeMap::from([(
-            url,
-            BTreeMap::from([(spec.method.as_str(), callback_operation)]),
-        )]);
-        let entry = match components.as_deref_mut() {
-            Some(components) if shared => share(components, spec.name, callback, &cx, problems),
-            _ => RefOr::Item(callback),
+        let item: PathItem = BTreeMap::from([(spec.method.as_str(), callback_operation)]);
+        let item = match components.as_deref_mut() {
+            Some(components) if shared => share(components, spec.name, item, &cx, problems),
+            _ => RefOr::Item(item),
         };
+        let callback: Callback = BTreeMap::from([(url, item)]);
         if operation
             .callbacks
-            .insert(spec.name.to_owned(), entry)
+            .insert(spec.name.to_owned(), callback)
             .is_some()
         {
             problems.push(format!(
@@ -334,29 +350,46 @@ fn describe_callback(
     Some((resolved.to_string(), operation))
 }
 
-/// Puts a shared callback in `components/callbacks` and returns a reference
-/// to it. Every operation the group is attached to must produce the same
-/// callback object.
+/// Documents `operation` as a request signed the Standard Webhooks way:
+/// its three headers, and the extension naming the schemes. Unsigned
+/// (no scheme), it is left as it is.
+fn sign(operation: &mut Operation, signed: &StandardWebhooks) {
+    if signed.schemes.is_empty() {
+        return;
+    }
+    operation.parameters.extend(signed.parameters());
+    operation.extensions.insert(
+        STANDARD_WEBHOOKS.to_owned(),
+        serde_json::to_value(signed).expect("the extension serializes"),
+    );
+}
+
+/// Puts the request of a shared callback in `components/pathItems` and
+/// returns a reference to it. Every operation the group is attached to
+/// must produce the same request; the callback's URL, which stays with each
+/// operation, may differ (a shorthand read from the query of one operation
+/// and from the path of another).
 fn share(
     components: &mut Components,
     name: &str,
-    callback: Callback,
+    item: PathItem,
     cx: &Context<'_>,
     problems: &mut Vec<String>,
-) -> RefOr<Callback> {
-    match components.callbacks.get(name) {
-        Some(existing) if *existing != callback => problems.push(format!(
+) -> RefOr<PathItem> {
+    match components.path_items.get(name) {
+        Some(existing) if *existing != item => problems.push(format!(
             "callback `{name}` of group `{}` differs between the operations it is attached to (at {}): \
-             its shorthand expressions resolve differently, or another group has a callback of the same name",
+             an expression of its URL may be missing for one operation and not for another \
+             (`{OPTIONAL_EXPRESSIONS}`), or another group has a callback of the same name",
             cx.group.name(), cx.parent
         )),
         Some(_) => {}
         None => {
-            components.callbacks.insert(name.to_owned(), callback);
+            components.path_items.insert(name.to_owned(), item);
         }
     }
     RefOr::Ref {
-        reference: format!("#/components/callbacks/{name}"),
+        reference: format!("#/components/pathItems/{name}"),
     }
 }
 

@@ -17,8 +17,8 @@ use crate::describe::{
     SecuritySpec, WebhookGroup,
 };
 use crate::openapi::{
-    Callback, Components, ExternalDocs, Info, OpenApi, Operation, PathItem, RefOr,
-    SecurityRequirement, SecurityScheme, Server, Tag, OPENAPI_VERSION,
+    Callback, Components, ExternalDocs, Info, OpenApi, OpenApiVersion, Operation, PathItem, RefOr,
+    SecurityRequirement, SecurityScheme, Server, SignatureScheme, StandardWebhooks, Tag,
 };
 
 /// The problems found while assembling the document, all of them.
@@ -50,6 +50,8 @@ impl std::error::Error for AssemblyError {}
 /// [`Api`]: crate::Api
 #[derive(Clone)]
 pub(crate) struct DocumentSettings {
+    version: OpenApiVersion,
+    signed: StandardWebhooks,
     info: Info,
     servers: Vec<Server>,
     tags: Vec<Tag>,
@@ -63,6 +65,8 @@ impl DocumentSettings {
     /// The settings of a document with the given title and version.
     pub(crate) fn new(title: String, version: String) -> Self {
         DocumentSettings {
+            version: OpenApiVersion::default(),
+            signed: StandardWebhooks::new([SignatureScheme::V1]),
             info: Info {
                 title,
                 version,
@@ -78,6 +82,17 @@ impl DocumentSettings {
             security_schemes: Vec::new(),
             webhooks: Vec::new(),
         }
+    }
+
+    /// Sets the version of the specification the document follows.
+    pub(crate) fn set_version(&mut self, version: OpenApiVersion) {
+        self.version = version;
+    }
+
+    /// Sets the schemes the callbacks and webhooks are documented as
+    /// signed with (`v1` unless set; none: unsigned).
+    pub(crate) fn set_signatures(&mut self, schemes: impl IntoIterator<Item = SignatureScheme>) {
+        self.signed = StandardWebhooks::new(schemes);
     }
 
     /// The `info` object, to set its optional fields.
@@ -236,9 +251,15 @@ pub(crate) fn assemble(
         &mut generator,
         &mut operations,
         &mut components,
+        &settings.signed,
         &mut problems,
     );
-    let webhooks = callbacks::webhooks(&mut generator, &settings.webhooks, &mut problems);
+    let webhooks = callbacks::webhooks(
+        &mut generator,
+        &settings.webhooks,
+        &settings.signed,
+        &mut problems,
+    );
 
     let mut paths = IndexMap::<String, PathItem>::new();
     let mut ids = OperationIds::default();
@@ -266,8 +287,8 @@ pub(crate) fn assemble(
             ids.claim_callbacks(operation, &mut problems);
         }
     }
-    for (callback_name, callback) in &components.callbacks {
-        ids.claim_callback(callback_name, callback, &mut problems);
+    for (callback_name, item) in &components.path_items {
+        ids.claim_path_item(callback_name, None, item, &mut problems);
     }
 
     for (name, scheme) in &settings.security_schemes {
@@ -284,7 +305,7 @@ pub(crate) fn assemble(
     schemas.sort_by(|a, b| a.0.cmp(&b.0));
     components.schemas = schemas.into_iter().collect();
     let document = OpenApi {
-        openapi: OPENAPI_VERSION,
+        openapi: settings.version,
         info: settings.info.clone(),
         servers: settings.servers.clone(),
         paths,
@@ -376,10 +397,8 @@ fn check_security(document: &OpenApi, problems: &mut Vec<String>) {
     for (name, item) in &document.webhooks {
         visit.push((format!("webhook `{name}`"), item));
     }
-    for callbacks in document.components.callbacks.values() {
-        for (url, item) in callbacks {
-            visit.push((format!("callback `{url}`"), item));
-        }
+    for (name, item) in &document.components.path_items {
+        visit.push((format!("callback `{name}`"), item));
     }
     while let Some((place, item)) = visit.pop() {
         for (method, operation) in item {
@@ -387,8 +406,8 @@ fn check_security(document: &OpenApi, problems: &mut Vec<String>) {
                 check(security, &format!("`{}` {place}", method.to_uppercase()));
             }
             for callback in operation.callbacks.values() {
-                if let RefOr::Item(callback) = callback {
-                    for (url, item) in callback {
+                for (url, item) in callback {
+                    if let RefOr::Item(item) = item {
                         visit.push((format!("callback `{url}`"), item));
                     }
                 }
@@ -412,20 +431,36 @@ impl OperationIds {
 
     fn claim_callback(&mut self, name: &str, callback: &Callback, problems: &mut Vec<String>) {
         for (url, item) in callback {
-            for (method, operation) in item {
-                let owner = format!("callback `{name}` (`{} {url}`)", method.to_uppercase());
-                self.claim(&operation.operation_id, owner, problems);
-                self.claim_callbacks(operation, problems);
+            if let RefOr::Item(item) = item {
+                self.claim_path_item(name, Some(url), item, problems);
             }
+        }
+    }
+
+    /// The operationIds of a callback's request at `url` (`None` for one in
+    /// `components/pathItems`, claimed once), nested callbacks too.
+    fn claim_path_item(
+        &mut self,
+        name: &str,
+        url: Option<&str>,
+        item: &PathItem,
+        problems: &mut Vec<String>,
+    ) {
+        for (method, operation) in item {
+            let method = method.to_uppercase();
+            let owner = match url {
+                Some(url) => format!("callback `{name}` (`{method} {url}`)"),
+                None => format!("callback `{name}` (`{method}`, in `components/pathItems`)"),
+            };
+            self.claim(&operation.operation_id, owner, problems);
+            self.claim_callbacks(operation, problems);
         }
     }
 
     /// The operationIds of an operation's inline callbacks, nested ones too.
     fn claim_callbacks(&mut self, operation: &Operation, problems: &mut Vec<String>) {
         for (name, callback) in &operation.callbacks {
-            if let RefOr::Item(callback) = callback {
-                self.claim_callback(name, callback, problems);
-            }
+            self.claim_callback(name, callback, problems);
         }
     }
 }

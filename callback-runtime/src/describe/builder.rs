@@ -109,11 +109,23 @@ impl<'g> OperationBuilder<'g> {
 
     /// Adds a response with a `text/plain` body.
     pub fn text_response(&mut self, status: u16, description: Option<&str>) -> &mut Self {
-        let mut response = Response::empty(describe_status(status, description));
         let schema = serde_json::json!({"type": "string"});
+        self.content_response(status, "text/plain", schema, description)
+    }
+
+    /// Adds a response with a body of `media_type` (`"text/html"`, say)
+    /// described by the JSON Schema `schema`.
+    pub fn content_response(
+        &mut self,
+        status: u16,
+        media_type: &str,
+        schema: Value,
+        description: Option<&str>,
+    ) -> &mut Self {
+        let mut response = Response::empty(describe_status(status, description));
         response
             .content
-            .insert("text/plain".to_owned(), MediaType { schema });
+            .insert(media_type.to_owned(), MediaType { schema });
         self.insert_response(status.to_string(), response)
     }
 

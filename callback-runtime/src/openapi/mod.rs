@@ -1,11 +1,14 @@
-//! The OpenAPI 3.1 document model: the subset of the specification this crate
-//! writes, serialized with serde in the specification's field names.
+//! The OpenAPI document model (3.1.0 and 3.2.0): the subset of the
+//! specification this crate writes, serialized with serde in the
+//! specification's field names.
 //!
 //! Schemas are JSON Schema 2020-12 values produced by `schemars`, kept as
 //! [`serde_json::Value`].
 
 mod metadata;
 mod security;
+mod signatures;
+mod version;
 
 use std::collections::BTreeMap;
 
@@ -15,15 +18,18 @@ use serde_json::Value;
 
 pub use metadata::{Contact, ExternalDocs, License, Server, Tag};
 pub use security::{ApiKeyLocation, OAuthFlow, OAuthFlows, SecurityRequirement, SecurityScheme};
-
-/// The OpenAPI version this crate writes.
-pub const OPENAPI_VERSION: &str = "3.1.0";
+pub use signatures::{
+    SignatureScheme, StandardWebhooks, STANDARD_WEBHOOKS, STANDARD_WEBHOOKS_HEADERS,
+};
+pub use version::{OpenApiVersion, UnknownVersion};
 
 /// The root of an OpenAPI document.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct OpenApi {
-    /// Always [`OPENAPI_VERSION`].
-    pub openapi: &'static str,
+    /// The version of the specification the document follows, set with
+    /// [`Api::openapi_version`](crate::Api::openapi_version) (3.1.0 unless
+    /// set).
+    pub openapi: OpenApiVersion,
     /// Title, version and description of the API.
     pub info: Info,
     /// Where the API is served.
@@ -36,7 +42,8 @@ pub struct OpenApi {
     /// they are declared.
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub webhooks: IndexMap<String, PathItem>,
-    /// Reusable schemas, callbacks and security schemes.
+    /// Reusable schemas, path items (of shared callbacks) and security
+    /// schemes.
     #[serde(skip_serializing_if = "Components::is_empty")]
     pub components: Components,
     /// Security required by every operation that does not say otherwise.
@@ -97,10 +104,11 @@ pub struct Operation {
     pub request_body: Option<RequestBody>,
     /// Responses by status code.
     pub responses: BTreeMap<String, Response>,
-    /// Callbacks by name, inline or referring to `components/callbacks`,
-    /// in the order they apply: enclosing scopes' groups first.
+    /// Callbacks by name, in the order they apply: enclosing scopes' groups
+    /// first. The callback of a group attached to several operations refers
+    /// to its path item in `components/pathItems`.
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
-    pub callbacks: IndexMap<String, RefOr<Callback>>,
+    pub callbacks: IndexMap<String, Callback>,
     /// Whether the operation is deprecated.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub deprecated: bool,
@@ -109,7 +117,8 @@ pub struct Operation {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub security: Option<Vec<SecurityRequirement>>,
     /// Specification extensions (`x-…`), such as
-    /// `x-optional-expressions` on a callback request.
+    /// `x-optional-expressions` and `x-standard-webhooks` on a callback
+    /// request.
     #[serde(flatten)]
     pub extensions: BTreeMap<String, Value>,
 }
@@ -190,8 +199,9 @@ pub struct Header {
 }
 
 /// A callback: the requests the API makes, keyed by their runtime-expression
-/// URL template.
-pub type Callback = BTreeMap<String, PathItem>;
+/// URL template, each written in place or referring to
+/// `components/pathItems`.
+pub type Callback = BTreeMap<String, RefOr<PathItem>>;
 
 /// Reusable parts of the document.
 #[derive(Debug, Clone, Serialize, PartialEq, Default)]
@@ -199,10 +209,11 @@ pub struct Components {
     /// Schemas by name, referenced as `#/components/schemas/NAME`.
     #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
     pub schemas: serde_json::Map<String, Value>,
-    /// Callbacks shared by several operations, referenced as
-    /// `#/components/callbacks/NAME`.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub callbacks: BTreeMap<String, Callback>,
+    /// The requests of callbacks shared by several operations, by callback
+    /// name, referenced from each operation's callback as
+    /// `#/components/pathItems/NAME`.
+    #[serde(rename = "pathItems", skip_serializing_if = "BTreeMap::is_empty")]
+    pub path_items: BTreeMap<String, PathItem>,
     /// Security schemes by name, used by security requirements.
     #[serde(rename = "securitySchemes", skip_serializing_if = "BTreeMap::is_empty")]
     pub security_schemes: BTreeMap<String, SecurityScheme>,
@@ -210,7 +221,7 @@ pub struct Components {
 
 impl Components {
     fn is_empty(&self) -> bool {
-        self.schemas.is_empty() && self.callbacks.is_empty() && self.security_schemes.is_empty()
+        self.schemas.is_empty() && self.path_items.is_empty() && self.security_schemes.is_empty()
     }
 }
 

@@ -6,7 +6,8 @@
 //! JSON Schema 2020-12 that schemars emits for `Deserialize` types: `type`,
 //! `properties`, `required`, `additionalProperties`, `items`,
 //! `prefixItems`, `minItems`/`maxItems`, `enum`, `const`, `$ref` into the
-//! document's components, `anyOf`/`oneOf`/`allOf`, `format: uri`,
+//! document's components, `anyOf`/`oneOf`/`allOf`, `format: uri` and
+//! `format: date-time` (RFC 3339),
 //! `minimum`/`maximum` (and their exclusive forms) and
 //! `minLength`/`maxLength`. Whatever else a schema says is not checked; if
 //! the walk finds nothing, the caller falls back to serde's own message.
@@ -16,6 +17,7 @@
 use std::cmp::Ordering;
 
 use serde_json::{Map, Value};
+use time::format_description::well_known::Rfc3339;
 
 use crate::describe::validation::{LocationItem, ValidationError};
 
@@ -410,14 +412,26 @@ impl<'s> SchemaCheck<'s> {
                 format!("The string should have at most {max} character(s)"),
             ));
         }
-        if schema.get("format").and_then(Value::as_str) == Some("uri") {
-            if let Err(e) = url::Url::parse(text) {
-                out.push(problem(
-                    loc,
-                    "url_parsing",
-                    format!("Input should be a valid URL: {e}"),
-                ));
+        match schema.get("format").and_then(Value::as_str) {
+            Some("uri") => {
+                if let Err(e) = url::Url::parse(text) {
+                    out.push(problem(
+                        loc,
+                        "url_parsing",
+                        format!("Input should be a valid URL: {e}"),
+                    ));
+                }
             }
+            Some("date-time") => {
+                if let Err(e) = time::OffsetDateTime::parse(text, &Rfc3339) {
+                    out.push(problem(
+                        loc,
+                        "datetime_parsing",
+                        format!("Input should be a valid RFC 3339 date-time: {e}"),
+                    ));
+                }
+            }
+            _ => {}
         }
     }
 }

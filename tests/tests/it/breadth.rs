@@ -374,17 +374,21 @@ fn shared_groups_are_referenced_from_components() {
     let doc = document();
     assert_eq!(
         doc["paths"]["/orders/{order_id}"]["get"]["callbacks"]["status_changed"],
-        json!({"$ref": "#/components/callbacks/status_changed"})
+        json!({"https://events.example.com/orders/status?source={$url}": {"$ref": "#/components/pathItems/status_changed"}})
     );
-    let callbacks: Vec<&String> = doc["components"]["callbacks"]
+    let items: Vec<&String> = doc["components"]["pathItems"]
         .as_object()
         .unwrap()
         .keys()
         .collect();
     assert_eq!(
-        callbacks,
+        items,
         ["audited", "status_changed"],
         "groups used by several operations"
+    );
+    assert!(
+        doc["components"].get("callbacks").is_none(),
+        "the callbacks stay with their operations"
     );
     assert!(
         doc["paths"]["/orders/"]["post"]["callbacks"]["shipped"]
@@ -419,8 +423,7 @@ fn webhooks_are_documented() {
 #[test]
 fn nested_callbacks_are_checked_against_the_callback() {
     let doc = document();
-    let status = &doc["components"]["callbacks"]["status_changed"]
-        ["https://events.example.com/orders/status?source={$url}"]["post"];
+    let status = &doc["components"]["pathItems"]["status_changed"]["post"];
     assert_eq!(
         status["callbacks"]["acknowledged"]["{$request.body#/ack_url}"]["post"]["operationId"],
         "status_acknowledged"

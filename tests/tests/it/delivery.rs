@@ -37,6 +37,8 @@ pub(crate) struct Received {
     pub(crate) at: Instant,
     pub(crate) verified: bool,
     pub(crate) traceparent: Option<String>,
+    /// Every header, names in lower case, in the order received.
+    pub(crate) headers: Vec<(String, String)>,
 }
 
 /// A loopback HTTP server that answers each path from a script (200 once
@@ -113,6 +115,12 @@ async fn answer(
         at: Instant::now(),
         verified,
         traceparent: header("traceparent").map(str::to_owned),
+        headers: (request.headers().iter())
+            .map(|(name, value)| {
+                let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+                (name.as_str().to_owned(), value)
+            })
+            .collect(),
     });
     let next = receiver
         .scripts
@@ -669,19 +677,27 @@ fn integer_parameters_document_their_range_and_the_server_takes_all_of_it() {
     // so a value the document calls valid is never answered 422.
     let api = examples::invoices::api().unwrap();
     let doc = serde_json::to_value(api.document()).unwrap();
-    let list = &doc["paths"]["/deliveries"]["get"]["parameters"];
+    let parameters = doc["paths"]["/deliveries"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    let parameter = |name: &str| {
+        parameters
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("no parameter {name}"))
+    };
     assert_eq!(
-        list[1]["schema"],
+        parameter("before")["schema"],
         serde_json::json!({
             "type": ["integer", "null"],
             "format": "int64",
-            "description": "Only deliveries with a smaller id (the next page).",
+            "description": "The cursor: only deliveries with a smaller id. The `next` link of a\npage sets it to the id of the page's last delivery.",
             "minimum": i64::MIN,
             "maximum": i64::MAX,
         })
     );
     assert_eq!(
-        list[2]["schema"],
+        parameter("limit")["schema"],
         serde_json::json!({
             "type": ["integer", "null"],
             "format": "uint32",
@@ -705,7 +721,7 @@ fn integer_parameters_document_their_range_and_the_server_takes_all_of_it() {
         );
         (answer.status, answer.json())
     };
-    let empty = serde_json::json!({"deliveries": []});
+    let empty = serde_json::json!({"deliveries": [], "next": null});
     assert_eq!(get("/deliveries?limit=4294967295"), (200, empty.clone()));
     assert_eq!(
         get("/deliveries?before=9223372036854775807"),

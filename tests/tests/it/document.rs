@@ -103,6 +103,7 @@ fn components_hold_every_schema() {
         [
             "Delivery",
             "DeliveryAttempt",
+            "DeliveryCounts",
             "DeliveryDetail",
             "DeliveryList",
             "DeliveryStatus",
@@ -135,7 +136,11 @@ fn every_ref_resolves_and_operation_ids_are_unique() {
             "create_invoice",
             "invoice_notification",
             "list_deliveries",
-            "get_delivery"
+            "count_deliveries",
+            "deliveries_page",
+            "get_delivery",
+            "retry_delivery",
+            "cancel_delivery"
         ]
     );
 }

@@ -106,6 +106,7 @@ async fn all_deliveries(store: &dyn Store) -> Vec<Delivery> {
                 status: None,
                 before,
                 limit: 1000,
+                ..ListFilter::default()
             })
             .await
             .unwrap();
@@ -718,6 +719,7 @@ fn drain_measure() {
                     status: Some(Status::Pending),
                     before: None,
                     limit: 1,
+                    ..ListFilter::default()
                 })
                 .await
                 .unwrap();

@@ -114,8 +114,7 @@ fn orders_document() -> Value {
 fn shared_group_is_emitted_once_and_referenced() {
     let doc = orders_document();
     assert_eq!(
-        doc["components"]["callbacks"]["status_changed"]
-            ["{$request.query.callback_url}/orders/status"]["post"]["operationId"],
+        doc["components"]["pathItems"]["status_changed"]["post"]["operationId"],
         "status_changed"
     );
     for (path, method) in [
@@ -125,7 +124,7 @@ fn shared_group_is_emitted_once_and_referenced() {
     ] {
         assert_eq!(
             doc["paths"][path][method]["callbacks"],
-            json!({"status_changed": {"$ref": "#/components/callbacks/status_changed"}}),
+            json!({"status_changed": {"{$request.query.callback_url}/orders/status": {"$ref": "#/components/pathItems/status_changed"}}}),
             "{method} {path}"
         );
     }
@@ -723,5 +722,87 @@ fn nested_callback_expressions_are_checked_against_their_callback() {
         problems(Api::new("t", "1").service(nested_op)),
         ["callback `receipt` of group `inner_callbacks`, attached to callback `status` of operation `nested_op` (`POST /nested`): \
           `{$request.body#/receipt_url}` points at `receipt_url`, which type `StatusEvent` does not have (its properties: status)"]
+    );
+}
+
+#[derive(Deserialize, JsonSchema)]
+pub struct RequiredCallbackQuery {
+    pub callback_url: String,
+}
+
+#[derive(Deserialize, JsonSchema)]
+pub struct RequiredCallbackHeader {
+    pub callback_url: String,
+}
+
+/// A callback whose URL is a shorthand, shared by operations that take the
+/// parameter from different places.
+#[callbacks]
+pub mod relay_callbacks {
+    use super::*;
+
+    /// The event is relayed.
+    #[post("{$callback_url}/relay")]
+    fn relayed(body: StatusEvent);
+}
+
+/// Relay to the URL of the query.
+#[post("/relay/query", callbacks = relay_callbacks)]
+async fn relay_by_query(query: web::Query<RequiredCallbackQuery>) -> web::Json<Ack> {
+    let _ = query;
+    web::Json(Ack { ok: true })
+}
+
+/// Relay to the URL of a header.
+#[post("/relay/header", callbacks = relay_callbacks)]
+async fn relay_by_header(
+    headers: callback_runtime::Headers<RequiredCallbackHeader>,
+) -> web::Json<Ack> {
+    let _ = headers;
+    web::Json(Ack { ok: true })
+}
+
+/// Relay to the URL of the query, if one is given.
+#[post("/relay/optional", callbacks = relay_callbacks)]
+async fn relay_if_asked(query: web::Query<CallbackQuery>) -> web::Json<Ack> {
+    let _ = query;
+    web::Json(Ack { ok: true })
+}
+
+#[test]
+fn a_shared_request_keeps_each_operations_url() {
+    let service = Api::new("t", "1")
+        .service(relay_by_query)
+        .service(relay_by_header)
+        .build()
+        .expect("one request, two URLs");
+    let doc = serde_json::to_value(service.document()).unwrap();
+    let reference = json!({"$ref": "#/components/pathItems/relayed"});
+    assert_eq!(
+        doc["paths"]["/relay/query"]["post"]["callbacks"]["relayed"],
+        json!({"{$request.query.callback_url}/relay": reference})
+    );
+    assert_eq!(
+        doc["paths"]["/relay/header"]["post"]["callbacks"]["relayed"],
+        json!({"{$request.header.callback_url}/relay": reference})
+    );
+    let request = &doc["components"]["pathItems"]["relayed"]["post"];
+    assert_eq!(request["operationId"], "relayed");
+    assert!(request.get("x-optional-expressions").is_none(), "{request}");
+    assert_eq!(support::unresolved_refs(&doc), Vec::<String>::new());
+}
+
+#[test]
+fn a_shared_request_that_differs_between_operations_is_a_startup_error() {
+    assert_eq!(
+        problems(
+            Api::new("t", "1")
+                .service(relay_by_query)
+                .service(relay_if_asked)
+        ),
+        ["callback `relayed` of group `relay_callbacks` differs between the operations it is attached to \
+          (at operation `relay_if_asked` (`POST /relay/optional`)): an expression of its URL may be missing \
+          for one operation and not for another (`x-optional-expressions`), or another group has a callback \
+          of the same name"]
     );
 }

@@ -11,5 +11,8 @@ mod http;
 mod otel;
 mod postgres;
 mod sending;
+mod signatures;
 mod support;
 mod ui;
+mod versions;
+mod view;

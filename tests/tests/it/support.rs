@@ -53,13 +53,9 @@ pub fn openapi_validator() -> Option<PathBuf> {
         .map(|_| PathBuf::from("openapi-spec-validator"))
 }
 
-/// Validates a document with the real OpenAPI validator; returns its output
-/// on failure. `None` when the validator is missing (after the notice).
-pub fn validate_openapi(document: &serde_json::Value, name: &str) -> Option<Result<(), String>> {
-    let Some(validator) = openapi_validator() else {
-        skip_or_fail("openapi-spec-validator");
-        return None;
-    };
+/// Writes `document` to `target/openapi-validation/NAME.json` for an
+/// outside tool to read, and returns the file.
+fn write_document(document: &serde_json::Value, name: &str) -> PathBuf {
     let dir = workspace_root().join("target/openapi-validation");
     std::fs::create_dir_all(&dir).expect("create target/openapi-validation");
     let file = dir.join(format!("{name}.json"));
@@ -68,7 +64,30 @@ pub fn validate_openapi(document: &serde_json::Value, name: &str) -> Option<Resu
         serde_json::to_vec_pretty(document).expect("serialize"),
     )
     .expect("write the document");
+    file
+}
+
+/// The `major.minor` of the version `document` declares, e.g. `3.2`.
+fn declared_version(document: &serde_json::Value) -> &str {
+    let version = document["openapi"].as_str().expect("an `openapi` field");
+    version
+        .rsplit_once('.')
+        .map_or(version, |(major_minor, _)| major_minor)
+}
+
+/// Validates a document with the real OpenAPI validator, against the
+/// schema of the version it declares (`--schema 3.1` or `3.2`, not the
+/// validator's guess); returns its output on failure. `None` when the
+/// validator is missing (after the notice).
+pub fn validate_openapi(document: &serde_json::Value, name: &str) -> Option<Result<(), String>> {
+    let Some(validator) = openapi_validator() else {
+        skip_or_fail("openapi-spec-validator");
+        return None;
+    };
+    let file = write_document(document, name);
     let output = Command::new(validator)
+        .arg("--schema")
+        .arg(declared_version(document))
         .arg(&file)
         .output()
         .expect("run openapi-spec-validator");
@@ -81,6 +100,62 @@ pub fn validate_openapi(document: &serde_json::Value, name: &str) -> Option<Resu
             String::from_utf8_lossy(&output.stderr)
         )))
     }
+}
+
+/// Redocly CLI's `redocly lint` with its `spec` rules (the specification's
+/// own requirements, for the version the document declares; the config is
+/// `tests/redocly/redocly.yaml`), offline: no telemetry, no update check.
+/// Returns its problems, less the one it reports on every callback nested
+/// in a callback (`path-parameters-defined` stops at that depth: a limit
+/// of the linter, not a problem of the document). `None` when Redocly CLI
+/// is missing (after the notice).
+pub fn redocly_problems(document: &serde_json::Value, name: &str) -> Option<Vec<String>> {
+    let dir = workspace_root().join("tests/redocly");
+    let cli = dir.join("node_modules/@redocly/cli/bin/cli.js");
+    if !cli.exists() {
+        skip_or_fail("Redocly CLI (npm ci --prefix tests/redocly)");
+        return None;
+    }
+    let file = write_document(document, &format!("{name}.redocly"));
+    let output = Command::new("node")
+        .arg(&cli)
+        .args(["lint", "--format", "json", "--config"])
+        .arg(dir.join("redocly.yaml"))
+        .arg(&file)
+        .env("REDOCLY_TELEMETRY", "off")
+        .env("REDOCLY_SUPPRESS_NOTIFICATIONS", "true")
+        .output()
+        .expect("run node");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "redocly lint printed no JSON report ({e}):\n{stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    let version = report["version"].as_str().unwrap_or("?");
+    Some(
+        report["problems"]
+            .as_array()
+            .expect("a list of problems")
+            .iter()
+            .filter(|p| {
+                !(p["ruleId"] == "path-parameters-defined"
+                    && p["message"]
+                        .as_str()
+                        .is_some_and(|m| m.starts_with("Maximum callback nesting depth")))
+            })
+            .map(|p| {
+                format!(
+                    "redocly {version} {} {}: {} at {}",
+                    p["severity"].as_str().unwrap_or("?"),
+                    p["ruleId"].as_str().unwrap_or("?"),
+                    p["message"].as_str().unwrap_or("?"),
+                    p["location"][0]["pointer"].as_str().unwrap_or("?")
+                )
+            })
+            .collect(),
+    )
 }
 
 /// Every `$ref` in `document` and whether it resolves.
@@ -116,7 +191,7 @@ pub fn unresolved_refs(document: &serde_json::Value) -> Vec<String> {
 }
 
 /// Every operationId in `document` (paths, callbacks inline and in
-/// components), in document order.
+/// `components/pathItems`, webhooks), in document order.
 pub fn operation_ids(document: &serde_json::Value) -> Vec<String> {
     fn path_item(item: &serde_json::Value, out: &mut Vec<String>) {
         for operation in item.as_object().into_iter().flat_map(|m| m.values()) {
@@ -134,11 +209,11 @@ pub fn operation_ids(document: &serde_json::Value) -> Vec<String> {
         }
     }
     fn callback_object(callback: &serde_json::Value, out: &mut Vec<String>) {
-        if callback.get("$ref").is_some() {
-            return;
-        }
         for item in callback.as_object().into_iter().flat_map(|m| m.values()) {
-            path_item(item, out);
+            // A shared request is counted once, in components.
+            if item.get("$ref").is_none() {
+                path_item(item, out);
+            }
         }
     }
     let mut ids = Vec::new();
@@ -149,12 +224,19 @@ pub fn operation_ids(document: &serde_json::Value) -> Vec<String> {
     {
         path_item(item, &mut ids);
     }
-    for callback in document["components"]["callbacks"]
+    for item in document["components"]["pathItems"]
         .as_object()
         .into_iter()
         .flat_map(|m| m.values())
     {
-        callback_object(callback, &mut ids);
+        path_item(item, &mut ids);
+    }
+    for item in document["webhooks"]
+        .as_object()
+        .into_iter()
+        .flat_map(|m| m.values())
+    {
+        path_item(item, &mut ids);
     }
     ids
 }

@@ -17,9 +17,9 @@ use super::rows::{
     convert, AttemptRow, ClaimedRow, DeliveryRow, ATTEMPT_COLUMNS, DELIVERY_COLUMNS,
 };
 use super::{
-    check_outcomes, list_limit, millis, next_state, resume_after, sort_claimed, BoxFuture,
-    ClaimRequest, Claimed, Exchange, ListFilter, Outcome, QueueStats, Store, StoreError, Wakeups,
-    CLAIM_WALK,
+    check_outcomes, list_sql, millis, next_state, resume_after, sort_claimed, Action, Bind,
+    BoxFuture, Change, ClaimRequest, Claimed, Exchange, ListFilter, Outcome, QueueStats,
+    StatusCounts, Store, StoreError, Wakeups, CLAIM_WALK,
 };
 use crate::delivery::{
     destination_of, new_webhook_id, unix_millis, Attempt, Delivery, DeliveryId, NewDelivery, Status,
@@ -309,29 +309,82 @@ impl PostgresStore {
     }
 
     async fn list_matching(&self, filter: &ListFilter) -> Result<Vec<Delivery>, StoreError> {
-        // Only the conditions in use appear, so that the plan walks the
-        // primary key (or the status index) newest first. The state is
-        // written out, not bound (it is one of five fixed names), so that
-        // even a generic plan knows whether the partial indexes apply.
-        let mut sql = format!("SELECT {DELIVERY_COLUMNS} FROM callback_deliveries WHERE TRUE");
-        if let Some(status) = filter.status {
-            sql.push_str(&format!(" AND status = '{}'", status.as_str()));
+        // PostgreSQL's text cannot hold a NUL character: no stored value
+        // has one, so a filter with one matches nothing.
+        let texts = [&filter.callback, &filter.destination];
+        if texts.into_iter().flatten().any(|t| t.contains('\0')) {
+            return Ok(Vec::new());
         }
-        let mut next = 1;
-        if filter.before.is_some() {
-            sql.push_str(&format!(" AND id < ${next}"));
-            next += 1;
-        }
-        sql.push_str(&format!(" ORDER BY id DESC LIMIT ${next}"));
+        let (sql, binds) = list_sql(filter, |n| format!("${n}"));
         let mut query = sqlx::query_as::<_, DeliveryRow>(&sql);
-        if let Some(before) = filter.before {
-            query = query.bind(before.0);
+        for bind in binds {
+            query = match bind {
+                Bind::Int(value) => query.bind(value),
+                Bind::Text(value) => query.bind(value),
+            };
         }
-        let rows = query
-            .bind(i64::try_from(list_limit(filter)).unwrap_or(i64::MAX))
-            .fetch_all(&self.pool)
-            .await?;
-        convert(rows)
+        convert(query.fetch_all(&self.pool).await?)
+    }
+
+    async fn count_states(&self) -> Result<StatusCounts, StoreError> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT status, COUNT(*) FROM callback_deliveries GROUP BY status")
+                .fetch_all(&self.pool)
+                .await?;
+        let mut counts = StatusCounts::default();
+        for (status, count) in rows {
+            counts.add(
+                super::rows::status(&status)?,
+                u64::try_from(count).unwrap_or(0),
+            );
+        }
+        Ok(counts)
+    }
+
+    /// Makes an operator's change to delivery `id`, if its state allows;
+    /// otherwise says why not. One statement: the change, the state it
+    /// found, and, for a retry, the notification that wakes the dispatchers
+    /// of every instance (delivered on commit).
+    ///
+    /// The state is read from the statement's snapshot, taken before the
+    /// change waited for a row lock: when a worker's record changed the
+    /// delivery meanwhile (so the change no longer applied), the state read
+    /// is the one before it. The statement then runs again, on a fresh
+    /// snapshot, to find the state that refused the change.
+    async fn change(&self, id: DeliveryId, action: Action) -> Result<Change, StoreError> {
+        let update = action.update_sql(|n| format!("${n}"));
+        let (announce, announced) = match action {
+            Action::Retry => (
+                ",\nannounced AS (SELECT pg_notify($3, '') FROM changed)",
+                "(SELECT COUNT(*) FROM announced)",
+            ),
+            Action::Cancel => ("", "0::int8"),
+        };
+        let sql = format!(
+            "WITH changed AS ({update} RETURNING id){announce}
+SELECT (SELECT COUNT(*) FROM changed) AS changed,
+       {announced} AS announced,
+       (SELECT status FROM callback_deliveries WHERE id = $1) AS status"
+        );
+        let mut found = Status::Pending;
+        for _ in 0..3 {
+            let now = unix_millis(SystemTime::now());
+            let mut query = sqlx::query_as(&sql).bind(id.0).bind(now);
+            if action == Action::Retry {
+                query = query.bind(NOTIFY_CHANNEL);
+            }
+            let (changed, _, status): (i64, i64, Option<String>) =
+                query.fetch_one(&self.pool).await?;
+            found = match (changed, status) {
+                (1.., _) => return Ok(Change::Done),
+                (_, None) => return Ok(Change::NotFound),
+                (_, Some(name)) => super::rows::status(&name)?,
+            };
+            if !action.applies(found) {
+                break;
+            }
+        }
+        Ok(Change::Conflict(found))
     }
 
     async fn get_one(
@@ -429,6 +482,18 @@ impl Store for PostgresStore {
         id: DeliveryId,
     ) -> BoxFuture<'_, Result<Option<(Delivery, Vec<Attempt>)>, StoreError>> {
         Box::pin(self.get_one(id))
+    }
+
+    fn retry(&self, id: DeliveryId) -> BoxFuture<'_, Result<Change, StoreError>> {
+        Box::pin(self.change(id, Action::Retry))
+    }
+
+    fn cancel(&self, id: DeliveryId) -> BoxFuture<'_, Result<Change, StoreError>> {
+        Box::pin(self.change(id, Action::Cancel))
+    }
+
+    fn counts(&self) -> BoxFuture<'_, Result<StatusCounts, StoreError>> {
+        Box::pin(self.count_states())
     }
 
     fn prune(&self, older_than: Duration, batch: usize) -> BoxFuture<'_, Result<u64, StoreError>> {

@@ -16,8 +16,8 @@ use tokio::task::JoinHandle;
 
 use super::rows::{convert, AttemptRow, DeliveryRow, ATTEMPT_COLUMNS, DELIVERY_COLUMNS};
 use super::{
-    list_limit, BoxFuture, ClaimRequest, Exchange, ListFilter, Outcome, QueueStats, Store,
-    StoreError,
+    list_sql, Action, Bind, BoxFuture, Change, ClaimRequest, Exchange, ListFilter, Outcome,
+    QueueStats, StatusCounts, Store, StoreError,
 };
 use crate::delivery::{unix_millis, Attempt, Delivery, DeliveryId, NewDelivery};
 
@@ -296,28 +296,30 @@ impl SqliteStore {
     }
 
     async fn list_matching(&self, filter: &ListFilter) -> Result<Vec<Delivery>, StoreError> {
-        // Only the conditions in use appear, so that SQLite can use the
-        // primary key (and the status index) to walk newest first.
-        let mut sql = format!("SELECT {DELIVERY_COLUMNS} FROM callback_deliveries WHERE 1 = 1");
-        if filter.status.is_some() {
-            sql.push_str(" AND status = ?");
-        }
-        if filter.before.is_some() {
-            sql.push_str(" AND id < ?");
-        }
-        sql.push_str(" ORDER BY id DESC LIMIT ?");
+        let (sql, binds) = list_sql(filter, |n| format!("?{n}"));
         let mut query = sqlx::query_as::<_, DeliveryRow>(&sql);
-        if let Some(status) = filter.status {
-            query = query.bind(status.as_str());
+        for bind in binds {
+            query = match bind {
+                Bind::Int(value) => query.bind(value),
+                Bind::Text(value) => query.bind(value),
+            };
         }
-        if let Some(before) = filter.before {
-            query = query.bind(before.0);
+        convert(query.fetch_all(&self.inner.readers).await?)
+    }
+
+    async fn count_states(&self) -> Result<StatusCounts, StoreError> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT status, COUNT(*) FROM callback_deliveries GROUP BY status")
+                .fetch_all(&self.inner.readers)
+                .await?;
+        let mut counts = StatusCounts::default();
+        for (status, count) in rows {
+            counts.add(
+                super::rows::status(&status)?,
+                u64::try_from(count).unwrap_or(0),
+            );
         }
-        let rows = query
-            .bind(i64::try_from(list_limit(filter)).unwrap_or(i64::MAX))
-            .fetch_all(&self.inner.readers)
-            .await?;
-        convert(rows)
+        Ok(counts)
     }
 
     async fn get_one(
@@ -399,6 +401,26 @@ impl Store for SqliteStore {
         id: DeliveryId,
     ) -> BoxFuture<'_, Result<Option<(Delivery, Vec<Attempt>)>, StoreError>> {
         Box::pin(self.get_one(id))
+    }
+
+    fn retry(&self, id: DeliveryId) -> BoxFuture<'_, Result<Change, StoreError>> {
+        Box::pin(self.ask(move |reply| Command::Change {
+            id,
+            action: Action::Retry,
+            reply,
+        }))
+    }
+
+    fn cancel(&self, id: DeliveryId) -> BoxFuture<'_, Result<Change, StoreError>> {
+        Box::pin(self.ask(move |reply| Command::Change {
+            id,
+            action: Action::Cancel,
+            reply,
+        }))
+    }
+
+    fn counts(&self) -> BoxFuture<'_, Result<StatusCounts, StoreError>> {
+        Box::pin(self.count_states())
     }
 
     fn stats(&self) -> BoxFuture<'_, Result<Option<QueueStats>, StoreError>> {

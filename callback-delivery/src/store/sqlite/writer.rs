@@ -22,8 +22,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::super::rows::ClaimedRow;
 use super::super::{
-    distinct_batches, millis, next_state, resume_after, sort_claimed, ClaimRequest, Claimed,
-    Exchange, Outcome, StoreError, CLAIM_WALK,
+    distinct_batches, millis, next_state, resume_after, sort_claimed, Action, Change, ClaimRequest,
+    Claimed, Exchange, Outcome, StoreError, CLAIM_WALK,
 };
 use crate::delivery::{
     destination_of, new_webhook_id, unix_millis, DeliveryId, NewDelivery, Status,
@@ -82,6 +82,12 @@ pub(super) enum Command {
         batch: usize,
         reply: oneshot::Sender<Result<u64, StoreError>>,
     },
+    /// An operator's retry or cancel.
+    Change {
+        id: DeliveryId,
+        action: Action,
+        reply: oneshot::Sender<Result<Change, StoreError>>,
+    },
     Close {
         reply: oneshot::Sender<()>,
     },
@@ -100,6 +106,10 @@ pub(super) enum Answer {
     Prune(
         oneshot::Sender<Result<u64, StoreError>>,
         Result<u64, StoreError>,
+    ),
+    Change(
+        oneshot::Sender<Result<Change, StoreError>>,
+        Result<Change, StoreError>,
     ),
 }
 
@@ -121,6 +131,7 @@ impl Answer {
             Answer::Enqueue(reply, result) => drop(reply.send(settle(result, commit))),
             Answer::Exchange(reply, result) => drop(reply.send(settle(result, commit))),
             Answer::Prune(reply, result) => drop(reply.send(settle(result, commit))),
+            Answer::Change(reply, result) => drop(reply.send(settle(result, commit))),
         }
     }
 }
@@ -144,13 +155,17 @@ pub(super) async fn run(
             }
         }
         if !work.is_empty() {
-            // Only enqueues wait for the sync: a claim or a record lost to a
-            // power cut costs a second send of the same delivery once its
-            // lease expires (at least once), never a delivery.
-            let enqueues = work.iter().any(|c| matches!(c, Command::Enqueue { .. }));
+            // Only enqueues and an operator's changes wait for the sync: a
+            // claim or a record lost to a power cut costs a second send of
+            // the same delivery once its lease expires (at least once),
+            // never a delivery, but a lost cancel would send one that an
+            // operator stopped.
+            let durable = work
+                .iter()
+                .any(|c| matches!(c, Command::Enqueue { .. } | Command::Change { .. }));
             let (answers, commit) = run_group(&mut conn, work).await;
             match (&synced, commit) {
-                (Some(pending), None) if enqueues => {
+                (Some(pending), None) if durable => {
                     if let Err(unsent) = pending.send(answers) {
                         for answer in unsent.0 {
                             answer.send(Some(&StoreError::Closed));
@@ -239,6 +254,10 @@ async fn run_group(
             Command::Prune { reply, .. } => {
                 let result = pruned.next().expect("one result per prune");
                 answers.push(Answer::Prune(reply, result));
+            }
+            Command::Change { id, action, reply } => {
+                let result = change(&mut tx, id, action, now).await;
+                answers.push(Answer::Change(reply, result));
             }
             Command::Enqueue { .. } | Command::Close { .. } => unreachable!("sorted above"),
         }
@@ -330,6 +349,7 @@ fn fail(command: Command, error: &StoreError) {
         Command::Enqueue { reply, .. } => drop(reply.send(Err(error.duplicate()))),
         Command::Exchange { reply, .. } => drop(reply.send(Err(error.duplicate()))),
         Command::Prune { reply, .. } => drop(reply.send(Err(error.duplicate()))),
+        Command::Change { reply, .. } => drop(reply.send(Err(error.duplicate()))),
         Command::Close { reply } => drop(reply.send(())),
     }
 }
@@ -630,4 +650,32 @@ DELETE FROM callback_deliveries WHERE id IN (
         .execute(&mut *conn)
         .await?;
     Ok(done.rows_affected())
+}
+
+/// Makes an operator's change to delivery `id` at `now`, if its state
+/// allows; otherwise says why not. One statement changes the row (atomic
+/// by itself), so the step needs no savepoint.
+async fn change(
+    conn: &mut SqliteConnection,
+    id: DeliveryId,
+    action: Action,
+    now: i64,
+) -> Result<Change, StoreError> {
+    let done = sqlx::query(&action.update_sql(|n| format!("?{n}")))
+        .bind(id.0)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    if done.rows_affected() > 0 {
+        return Ok(Change::Done);
+    }
+    let status: Option<String> =
+        sqlx::query_scalar("SELECT status FROM callback_deliveries WHERE id = ?1")
+            .bind(id.0)
+            .fetch_optional(&mut *conn)
+            .await?;
+    match status {
+        None => Ok(Change::NotFound),
+        Some(name) => Ok(Change::Conflict(super::super::rows::status(&name)?)),
+    }
 }

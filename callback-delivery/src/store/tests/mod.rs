@@ -18,7 +18,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::{
-    spawn_pruner, ClaimRequest, Claimed, ListFilter, MemoryStore, Next, Outcome, Store, StoreError,
+    spawn_pruner, Change, ClaimRequest, Claimed, ListFilter, MemoryStore, Next, Outcome,
+    StatusCounts, Store, StoreError,
 };
 use crate::delivery::{unix_millis, Attempt, DeliveryId, NewDelivery, Status};
 
@@ -399,6 +400,7 @@ pub(crate) async fn list_filters_and_pages(store: Arc<dyn Store>) {
                 status,
                 before,
                 limit,
+                ..ListFilter::default()
             };
             let listed = store.list(&filter).await.expect("list");
             listed.iter().map(|d| d.id.0).collect::<Vec<_>>()
@@ -432,6 +434,409 @@ pub(crate) async fn list_filters_and_pages(store: Arc<dyn Store>) {
     store.enqueue(&news(1_100)).await.expect("enqueue");
     assert_eq!(list(None, None, 0).await.len(), 100);
     assert_eq!(list(None, None, usize::MAX).await.len(), 1000);
+}
+
+/// `list` filters by declaration, destination and creation time, alone
+/// and with the state and the cursor; a delivery shows its destination.
+pub(crate) async fn list_filters_by_callback_destination_and_time(store: Arc<dyn Store>) {
+    let to = |callback: &str, url: &str| NewDelivery {
+        callback: callback.to_owned(),
+        url: url.to_owned(),
+        ..new(0)
+    };
+    let early = store
+        .enqueue(&[
+            to("shop::order", "https://a.example/hooks/1"),
+            to("shop::refund", "https://A.example:443/hooks/2"),
+        ])
+        .await
+        .expect("enqueue");
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let cut = now_millis();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let late = store
+        .enqueue(&[
+            to("shop::order", "https://b.example:8443/hooks/3"),
+            to("shop::order", "https://a.example/hooks/4"),
+            to("shop::refund", "not a url"),
+        ])
+        .await
+        .expect("enqueue");
+
+    let list = |filter: ListFilter| {
+        let store = Arc::clone(&store);
+        async move {
+            let listed = store.list(&filter).await.expect("list");
+            for d in &listed {
+                assert!(filter.matches(d), "{d:?} does not match {filter:?}");
+            }
+            listed.iter().map(|d| d.id).collect::<Vec<_>>()
+        }
+    };
+    let (e, l) = (&early, &late);
+    let callback = |name: &str| ListFilter {
+        callback: Some(name.to_owned()),
+        ..ListFilter::default()
+    };
+    let destination = |origin: &str| ListFilter {
+        destination: Some(origin.to_owned()),
+        ..ListFilter::default()
+    };
+    assert_eq!(list(callback("shop::order")).await, [l[1], l[0], e[0]]);
+    assert_eq!(list(callback("shop::refund")).await, [l[2], e[1]]);
+    assert!(list(callback("shop::ord")).await.is_empty(), "exact names");
+    assert_eq!(
+        list(destination("https://a.example")).await,
+        [l[1], e[1], e[0]],
+        "the origin, as destination_of writes it"
+    );
+    assert_eq!(list(destination("https://b.example:8443")).await, [l[0]]);
+    assert_eq!(list(destination("(no origin)")).await, [l[2]]);
+    assert!(list(destination("https://a.example/")).await.is_empty());
+    let (d, _) = store.get(e[1]).await.expect("get").expect("found");
+    assert_eq!(d.destination, "https://a.example");
+
+    let since = |at| ListFilter {
+        since: Some(at),
+        ..ListFilter::default()
+    };
+    let until = |at| ListFilter {
+        until: Some(at),
+        ..ListFilter::default()
+    };
+    assert_eq!(list(since(cut)).await, [l[2], l[1], l[0]]);
+    assert_eq!(list(until(cut)).await, [e[1], e[0]]);
+    let (first, _) = store.get(e[0]).await.expect("get").expect("found");
+    let (second, _) = store.get(e[1]).await.expect("get").expect("found");
+    // `since` is inclusive, `until` exclusive: [since, until).
+    let window = ListFilter {
+        since: Some(first.created_at),
+        until: Some(second.created_at + 1),
+        ..ListFilter::default()
+    };
+    assert_eq!(list(window).await, [e[1], e[0]]);
+    let empty = ListFilter {
+        since: Some(cut),
+        until: Some(cut),
+        ..ListFilter::default()
+    };
+    assert!(list(empty).await.is_empty());
+
+    // Everything at once, and pages of one through it.
+    let claimed = claim_all(&*store, "w").await;
+    let finish: Vec<Outcome> = claimed
+        .iter()
+        .filter(|c| c.id == l[1] || c.id == e[0])
+        .map(|c| outcome(c, None, Next::Finish(Status::Failed)))
+        .collect();
+    assert_eq!(store.record(&finish).await.expect("record"), 2);
+    let all = ListFilter {
+        status: Some(Status::Failed),
+        callback: Some("shop::order".to_owned()),
+        destination: Some("https://a.example".to_owned()),
+        since: Some(first.created_at),
+        until: Some(now_millis() + 1),
+        before: None,
+        limit: 1,
+    };
+    assert_eq!(list(all.clone()).await, [l[1]]);
+    let next = ListFilter {
+        before: Some(l[1]),
+        ..all.clone()
+    };
+    assert_eq!(list(next).await, [e[0]]);
+    let last = ListFilter {
+        before: Some(e[0]),
+        ..all
+    };
+    assert!(list(last).await.is_empty());
+    // A NUL character matches nothing, and fails nothing (PostgreSQL's
+    // text cannot hold one).
+    assert!(list(callback("shop\0order")).await.is_empty());
+    assert!(list(destination("\0")).await.is_empty());
+}
+
+/// A failed, gone or refused delivery is sent again: pending, due now, with
+/// its `webhook-id`, attempts and log; a record of an earlier lease no
+/// longer applies. Other states are left alone.
+pub(crate) async fn retry_sends_a_finished_delivery_again(store: Arc<dyn Store>) {
+    let mut refused_at_once = new(9);
+    refused_at_once.refused = Some("no callback_url".to_owned());
+    let mut batch = news(5);
+    batch.push(refused_at_once);
+    let queued = store.enqueue(&batch).await.expect("enqueue");
+    let claimed = claim_all(&*store, "a").await;
+    let finals = [
+        Status::Failed,
+        Status::Gone,
+        Status::Refused,
+        Status::Delivered,
+    ];
+    let outcomes: Vec<Outcome> = claimed
+        .iter()
+        .filter_map(|c| {
+            let n = queued.iter().position(|id| *id == c.id).expect("queued");
+            let status = *finals.get(n)?;
+            let tried = attempt(Some(500), Some(&format!("failure {n}")), None);
+            Some(outcome(c, Some(tried), Next::Finish(status)))
+        })
+        .collect();
+    assert_eq!(store.record(&outcomes).await.expect("record"), 4);
+    let before: Vec<_> = {
+        let mut all = Vec::new();
+        for id in &queued {
+            all.push(store.get(*id).await.expect("get").expect("found"));
+        }
+        all
+    };
+
+    let start = now_millis();
+    for n in [0, 1, 2, 5] {
+        assert_eq!(
+            store.retry(queued[n]).await.expect("retry"),
+            Change::Done,
+            "{n}"
+        );
+        let (d, log) = store.get(queued[n]).await.expect("get").expect("found");
+        let (was, was_log) = &before[n];
+        assert_eq!(d.status, Status::Pending, "{n}");
+        assert_eq!(d.finished_at, None);
+        let due = d.next_attempt_at.expect("due");
+        assert!(due >= start && due <= now_millis(), "due now");
+        assert_eq!(d.webhook_id, was.webhook_id, "the same webhook-id");
+        assert_eq!(d.attempts, was.attempts, "attempts are kept");
+        assert_eq!(d.last_error, was.last_error, "the last error is kept");
+        assert_eq!(log, *was_log, "the log is kept");
+    }
+    assert_eq!(
+        store.retry(queued[3]).await.expect("retry"),
+        Change::Conflict(Status::Delivered)
+    );
+    assert_eq!(
+        store.retry(queued[4]).await.expect("retry"),
+        Change::Conflict(Status::Pending)
+    );
+    assert_eq!(
+        store.retry(queued[0]).await.expect("retry"),
+        Change::Conflict(Status::Pending),
+        "retried already"
+    );
+    assert_eq!(
+        store.retry(DeliveryId(999_999)).await.expect("retry"),
+        Change::NotFound
+    );
+    let (delivered, _) = store.get(queued[3]).await.expect("get").expect("found");
+    assert_eq!(delivered.status, Status::Delivered, "left alone");
+
+    // The failed one's first lease: its record (a late duplicate of the
+    // one that failed it) does not apply to the new attempt.
+    let first = claimed.iter().find(|c| c.id == queued[0]).expect("claimed");
+    let stale = outcome(
+        first,
+        Some(attempt(Some(200), None, None)),
+        Next::Finish(Status::Delivered),
+    );
+    assert_eq!(store.record(&[stale]).await.expect("record"), 0);
+
+    // Claimed again (not the pending one, still leased to "a"), with the
+    // same webhook-id, its attempts counted, under a fresh lease.
+    let again = claim_all(&*store, "b").await;
+    let mut retried: Vec<DeliveryId> = ids(&again);
+    retried.sort();
+    assert_eq!(retried, [queued[0], queued[1], queued[2], queued[5]]);
+    let failed = again.iter().find(|c| c.id == queued[0]).expect("claimed");
+    assert_eq!(failed.webhook_id, before[0].0.webhook_id);
+    assert_eq!(failed.attempts, 1);
+    assert!(
+        failed.lease > first.lease + 1,
+        "the retry moved the lease on"
+    );
+    let delivered = outcome(
+        failed,
+        Some(attempt(Some(200), None, None)),
+        Next::Finish(Status::Delivered),
+    );
+    assert_eq!(store.record(&[delivered]).await.expect("record"), 1);
+    let (d, log) = store.get(queued[0]).await.expect("get").expect("found");
+    assert_eq!((d.status, d.attempts, log.len()), (Status::Delivered, 2, 2));
+    assert_eq!((d.last_error, d.last_status), (None, Some(200)));
+}
+
+/// A pending delivery is cancelled: final, never claimed, pruned like the
+/// others; an attempt in flight when it was cancelled does not bring it
+/// back, and is not logged. Other states are left alone.
+pub(crate) async fn cancel_stops_a_pending_delivery(store: Arc<dyn Store>) {
+    let queued = store.enqueue(&news(3)).await.expect("enqueue");
+    let start = now_millis();
+    assert_eq!(store.cancel(queued[0]).await.expect("cancel"), Change::Done);
+    let (d, log) = store.get(queued[0]).await.expect("get").expect("found");
+    assert_eq!(d.status, Status::Cancelled);
+    assert_eq!(d.next_attempt_at, None);
+    let finished = d.finished_at.expect("finished");
+    assert!(finished >= start && finished <= now_millis());
+    assert!(log.is_empty());
+
+    // Claimed (in flight) when it is cancelled.
+    let claimed = claim_all(&*store, "a").await;
+    let mut claimed_ids = ids(&claimed);
+    claimed_ids.sort();
+    assert_eq!(
+        claimed_ids,
+        [queued[1], queued[2]],
+        "a cancelled one is not claimed"
+    );
+    assert_eq!(store.cancel(queued[1]).await.expect("cancel"), Change::Done);
+    let in_flight = claimed.iter().find(|c| c.id == queued[1]).expect("claimed");
+    for next in [
+        Next::Finish(Status::Delivered),
+        Next::Retry(ago(MINUTE)),
+        Next::Finish(Status::Failed),
+    ] {
+        let late = outcome(in_flight, Some(attempt(Some(200), None, None)), next);
+        assert_eq!(store.record(&[late]).await.expect("record"), 0, "{next:?}");
+    }
+    let (d, log) = store.get(queued[1]).await.expect("get").expect("found");
+    assert_eq!((d.status, d.attempts), (Status::Cancelled, 0));
+    assert!(log.is_empty(), "the attempt in flight is not logged");
+    assert!(claim_all(&*store, "b").await.is_empty(), "nothing to claim");
+
+    let other = claimed.iter().find(|c| c.id == queued[2]).expect("claimed");
+    let done = outcome(other, None, Next::Finish(Status::Delivered));
+    assert_eq!(store.record(&[done]).await.expect("record"), 1);
+    assert_eq!(
+        store.cancel(queued[2]).await.expect("cancel"),
+        Change::Conflict(Status::Delivered)
+    );
+    assert_eq!(
+        store.cancel(queued[0]).await.expect("cancel"),
+        Change::Conflict(Status::Cancelled)
+    );
+    assert_eq!(
+        store.retry(queued[0]).await.expect("retry"),
+        Change::Conflict(Status::Cancelled),
+        "a cancelled delivery stays stopped"
+    );
+    assert_eq!(
+        store.cancel(DeliveryId(-1)).await.expect("cancel"),
+        Change::NotFound
+    );
+
+    let cancelled = ListFilter {
+        status: Some(Status::Cancelled),
+        ..ListFilter::default()
+    };
+    let listed = store.list(&cancelled).await.expect("list");
+    assert_eq!(ids_of(&listed), [queued[1], queued[0]]);
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    assert_eq!(store.prune(Duration::ZERO, 10).await.expect("prune"), 3);
+    assert!(store.get(queued[0]).await.expect("get").is_none(), "pruned");
+}
+
+/// Workers claim and deliver while an operator cancels every delivery at
+/// once: each delivery ends either delivered, with its attempt, or
+/// cancelled, without one, as the operator was told; none is left pending.
+pub(crate) async fn cancel_races_the_workers(store: Arc<dyn Store>) {
+    let queued = store.enqueue(&news(120)).await.expect("enqueue");
+    let workers: Vec<_> = (0..3)
+        .map(|w| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                let owner = format!("worker-{w}");
+                loop {
+                    let claimed = claim(&*store, &owner, 5, MINUTE).await.expect("claim");
+                    if claimed.is_empty() {
+                        break;
+                    }
+                    tokio::task::yield_now().await;
+                    let outcomes: Vec<Outcome> = claimed
+                        .iter()
+                        .map(|c| {
+                            let sent = attempt(Some(200), None, None);
+                            outcome(c, Some(sent), Next::Finish(Status::Delivered))
+                        })
+                        .collect();
+                    store.record(&outcomes).await.expect("record");
+                }
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for id in &queued {
+        answers.push(store.cancel(*id).await.expect("cancel"));
+    }
+    for worker in workers {
+        worker.await.expect("worker");
+    }
+    let mut counts = StatusCounts::default();
+    for (id, answer) in queued.iter().zip(answers) {
+        let (d, log) = store.get(*id).await.expect("get").expect("found");
+        counts.add(d.status, 1);
+        match answer {
+            Change::Done => {
+                assert_eq!((d.status, d.attempts, log.len()), (Status::Cancelled, 0, 0));
+            }
+            Change::Conflict(Status::Delivered) => {
+                assert_eq!((d.status, d.attempts, log.len()), (Status::Delivered, 1, 1));
+            }
+            other => panic!("{id}: {other:?}"),
+        }
+    }
+    assert_eq!(counts.pending, 0);
+    assert_eq!(counts.total(), 120);
+    assert_eq!(store.counts().await.expect("counts"), counts);
+}
+
+/// `counts` counts the deliveries of each state.
+pub(crate) async fn counts_by_state(store: Arc<dyn Store>) {
+    assert_eq!(
+        store.counts().await.expect("counts"),
+        StatusCounts::default()
+    );
+    let mut refused = new(9);
+    refused.refused = Some("no URL".to_owned());
+    let mut batch = news(6);
+    batch.push(refused);
+    let queued = store.enqueue(&batch).await.expect("enqueue");
+    let claimed = claim_all(&*store, "a").await;
+    let outcomes: Vec<Outcome> = claimed
+        .iter()
+        .filter_map(|c| {
+            let next = match queued.iter().position(|id| *id == c.id).expect("queued") {
+                0 | 1 => Next::Finish(Status::Delivered),
+                2 => Next::Finish(Status::Failed),
+                3 => Next::Finish(Status::Gone),
+                _ => return None,
+            };
+            Some(outcome(c, None, next))
+        })
+        .collect();
+    assert_eq!(store.record(&outcomes).await.expect("record"), 4);
+    assert_eq!(store.cancel(queued[4]).await.expect("cancel"), Change::Done);
+    let counts = store.counts().await.expect("counts");
+    assert_eq!(
+        counts,
+        StatusCounts {
+            pending: 1,
+            delivered: 2,
+            failed: 1,
+            refused: 1,
+            gone: 1,
+            cancelled: 1,
+        }
+    );
+    assert_eq!(counts.total(), 7);
+    for status in Status::ALL {
+        let filter = ListFilter {
+            status: Some(status),
+            ..ListFilter::default()
+        };
+        let listed = store.list(&filter).await.expect("list");
+        assert_eq!(listed.len() as u64, counts.get(status), "{status}");
+    }
+}
+
+pub(super) fn ids_of(deliveries: &[crate::delivery::Delivery]) -> Vec<DeliveryId> {
+    deliveries.iter().map(|d| d.id).collect()
 }
 
 /// Four workers claiming at once over 200 deliveries each get distinct
@@ -474,8 +879,8 @@ pub(crate) async fn concurrent_claims_are_exclusive(store: Arc<dyn Store>) {
     assert_eq!(applied, 200);
     let delivered = ListFilter {
         status: Some(Status::Delivered),
-        before: None,
         limit: 1000,
+        ..ListFilter::default()
     };
     assert_eq!(store.list(&delivered).await.expect("list").len(), 200);
 }
@@ -499,9 +904,9 @@ pub(crate) async fn bad_input_is_refused(store: Arc<dyn Store>) {
     assert_eq!(store.record(&[unknown]).await.expect("record"), 0);
     assert_eq!(store.record(&[]).await.expect("record"), 0);
     let filter = ListFilter {
-        status: None,
         before: Some(DeliveryId(i64::MIN)),
         limit: 5,
+        ..ListFilter::default()
     };
     assert!(store.list(&filter).await.expect("list").is_empty());
     assert!(store
@@ -717,6 +1122,11 @@ suite!(
     bad_input_is_refused,
     prune_deletes_old_finished_deliveries,
     claims_take_turns_by_destination,
+    list_filters_by_callback_destination_and_time,
+    retry_sends_a_finished_delivery_again,
+    cancel_stops_a_pending_delivery,
+    cancel_races_the_workers,
+    counts_by_state,
 );
 
 /// The background pruner deletes finished deliveries as they age.
@@ -781,9 +1191,8 @@ pub(super) async fn a_bad_batch_fails_alone(store: Arc<dyn Store>) {
     }
     let listed = store
         .list(&ListFilter {
-            status: None,
-            before: None,
             limit: 1000,
+            ..ListFilter::default()
         })
         .await
         .expect("list");

@@ -178,13 +178,20 @@ async fn postgres_migrations_from_empty_concurrent_and_idempotent() {
         ]
     );
     let versions = "SELECT COUNT(*) * 1000 + MAX(version) FROM _sqlx_migrations";
-    assert_eq!(scalar(&mut conn, versions).await, 1001, "version 1, once");
+    assert_eq!(
+        scalar(&mut conn, versions).await,
+        2002,
+        "versions 1 and 2, once each"
+    );
     let due_index = "SELECT COUNT(*) FROM pg_indexes WHERE schemaname = current_schema() \
          AND indexname = 'callback_deliveries_due' AND indexdef LIKE '%WHERE (status = %pending%'";
     assert_eq!(scalar(&mut conn, due_index).await, 1, "a partial index");
+    let view_indexes = "SELECT COUNT(*) FROM pg_indexes WHERE schemaname = current_schema() \
+         AND indexname IN ('callback_deliveries_by_callback', 'callback_deliveries_by_destination')";
+    assert_eq!(scalar(&mut conn, view_indexes).await, 2, "migration 2's");
 
     let again = schema.store(2).await;
-    assert_eq!(scalar(&mut conn, versions).await, 1001, "nothing more");
+    assert_eq!(scalar(&mut conn, versions).await, 2002, "nothing more");
     // The instances share one queue.
     let queued = stores[0].enqueue(&news(2)).await.expect("enqueue");
     let claimed = claim(&stores[1], "b", 10, MINUTE).await.expect("claim");
@@ -724,6 +731,7 @@ async fn postgres_measure() {
                 status,
                 before: None,
                 limit: 100,
+                ..ListFilter::default()
             };
             let start = Instant::now();
             let listed = store.list(&filter).await.expect("list");

@@ -44,8 +44,8 @@ impl Drop for TempFile {
 async fn count(store: &SqliteStore, status: Status) -> usize {
     let filter = ListFilter {
         status: Some(status),
-        before: None,
         limit: 1000,
+        ..ListFilter::default()
     };
     store.list(&filter).await.expect("list").len()
 }
@@ -279,7 +279,7 @@ async fn sqlite_imports_a_pre_release_file_and_keeps_its_rows() {
             .fetch_all(&mut conn)
             .await
             .expect("versions");
-    assert_eq!(versions, [1]);
+    assert_eq!(versions, [1, 2]);
     conn.close().await.expect("close");
 
     // Opening it again changes nothing.

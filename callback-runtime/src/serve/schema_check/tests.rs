@@ -379,6 +379,19 @@ fn text_is_read_as_the_type_the_schema_asks_for() {
                 "Input should be a valid URL: relative URL without a base",
             )),
         ),
+        (
+            json!({"type": ["string", "null"], "format": "date-time"}),
+            "2026-05-01T12:30:00.250+02:00",
+            None,
+        ),
+        (
+            json!({"type": ["string", "null"], "format": "date-time"}),
+            "2026-05-01",
+            Some((
+                "datetime_parsing",
+                "Input should be a valid RFC 3339 date-time: the 'separator' component could not be parsed",
+            )),
+        ),
     ];
     for (schema, text, expected) in table {
         let found: Vec<_> = check
