@@ -19,6 +19,11 @@ pub const STANDARD_WEBHOOKS: &str = "x-standard-webhooks";
 pub const STANDARD_WEBHOOKS_HEADERS: [&str; 3] =
     ["webhook-id", "webhook-timestamp", "webhook-signature"];
 
+/// The W3C trace context header a signed request carries, beside
+/// [`STANDARD_WEBHOOKS_HEADERS`], when the sender traces with
+/// OpenTelemetry; documented as optional with the `otel` feature.
+pub const TRACEPARENT: &str = "traceparent";
+
 /// A Standard Webhooks signature scheme, named by the version tag that
 /// precedes each signature in the `webhook-signature` header.
 ///
@@ -95,7 +100,12 @@ impl fmt::Display for SignatureScheme {
 ///     serde_json::to_value(&signed).unwrap(),
 ///     serde_json::json!({"schemes": ["v1"]})
 /// );
-/// let names: Vec<_> = signed.parameters().into_iter().map(|p| p.name).collect();
+/// let names: Vec<_> = signed
+///     .parameters()
+///     .into_iter()
+///     .filter(|p| p.required)
+///     .map(|p| p.name)
+///     .collect();
 /// assert_eq!(names, ["webhook-id", "webhook-timestamp", "webhook-signature"]);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -116,7 +126,8 @@ impl StandardWebhooks {
 
     /// The three headers of [`STANDARD_WEBHOOKS_HEADERS`] as required
     /// header parameters, with what each holds and how a receiver verifies
-    /// the message; none without a scheme (unsigned requests).
+    /// the message, and with the `otel` feature [`TRACEPARENT`] as an
+    /// optional one; none without a scheme (unsigned requests).
     pub fn parameters(&self) -> Vec<Parameter> {
         if self.schemes.is_empty() {
             return Vec::new();
@@ -137,7 +148,7 @@ impl StandardWebhooks {
         let one_signature = format!("{version},[A-Za-z0-9+/]+={{0,2}}");
         let how: Vec<&str> = self.schemes.iter().map(|s| s.how_to_verify()).collect();
         let how = format!("\n\n- {}.", how.join(";\n- "));
-        vec![
+        let mut parameters = vec![
             header(
                 id,
                 "The message's unique identifier, the same on every attempt to deliver it: \
@@ -166,6 +177,26 @@ impl StandardWebhooks {
                 ),
                 json!({"type": "string", "pattern": format!("^{one_signature}(?: {one_signature})*$")}),
             ),
-        ]
+        ];
+        // The sender adds the attempt's trace context when the app traces
+        // with OpenTelemetry (feature `otel`, a tracer provider installed).
+        if cfg!(feature = "otel") {
+            parameters.push(Parameter {
+                name: TRACEPARENT.to_owned(),
+                location: ParameterIn::Header,
+                description: Some(
+                    "The W3C trace context of this attempt, present when the sender traces \
+                     with OpenTelemetry: a receiver that continues the trace makes its spans \
+                     children of the attempt. Not part of the signed content."
+                        .to_owned(),
+                ),
+                required: false,
+                schema: json!({
+                    "type": "string",
+                    "pattern": "^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"
+                }),
+            });
+        }
+        parameters
     }
 }

@@ -252,7 +252,10 @@ fn a_backlog_to_one_destination_drains_without_waiting_for_the_poll() {
         .spawn();
         let drained = eventually(Duration::from_secs(30), || receiver.received().len() >= N).await;
         let received = receiver.received().len();
-        eprintln!("one destination: {received} of {N} in {:?}", start.elapsed());
+        eprintln!(
+            "one destination: {received} of {N} in {:?}",
+            start.elapsed()
+        );
         assert!(drained, "{received} of {N} delivered in 30 s");
         dispatch.shutdown().await;
     });

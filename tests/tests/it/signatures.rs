@@ -83,11 +83,26 @@ fn the_documented_signature_headers_are_the_ones_on_the_wire() {
     );
     let documented = header_parameters(&operation);
     let names: Vec<&str> = documented.iter().map(|(name, _)| *name).collect();
+    // The trace context is optional: sent when the app has a tracer
+    // provider (this binary's otel tests install one).
     assert_eq!(
         names,
-        ["webhook-id", "webhook-timestamp", "webhook-signature"]
+        [
+            "webhook-id",
+            "webhook-timestamp",
+            "webhook-signature",
+            "traceparent"
+        ]
     );
-    assert!(documented.iter().all(|(_, p)| p["required"] == true));
+    let required: BTreeSet<&str> = documented
+        .iter()
+        .filter(|(_, p)| p["required"] == true)
+        .map(|(name, _)| *name)
+        .collect();
+    assert_eq!(
+        required,
+        BTreeSet::from(["webhook-id", "webhook-timestamp", "webhook-signature"])
+    );
 
     let receiver = Receiver::default();
     let hooks = receiver.start();
@@ -122,7 +137,10 @@ fn the_documented_signature_headers_are_the_ones_on_the_wire() {
         .map(|(name, _)| name.as_str())
         .filter(|name| !TRANSPORT.contains(name))
         .collect();
-    assert_eq!(sent, names.iter().copied().collect::<BTreeSet<_>>());
+    assert!(
+        required.is_subset(&sent) && sent.iter().all(|name| names.contains(name)),
+        "sent {sent:?}, documented {names:?}"
+    );
 
     // Each value fits its documented schema.
     let value = |name: &str| {
@@ -145,6 +163,12 @@ fn the_documented_signature_headers_are_the_ones_on_the_wire() {
         .unwrap()
         .as_secs() as i64;
     assert!((now - timestamp).abs() < 60, "{timestamp} vs {now}");
+    if sent.contains("traceparent") {
+        let pattern = schema("traceparent")["pattern"].as_str().unwrap();
+        assert!(regex::Regex::new(pattern)
+            .unwrap()
+            .is_match(value("traceparent")));
+    }
     let pattern = schema("webhook-signature")["pattern"].as_str().unwrap();
     let signature = value("webhook-signature");
     assert!(
@@ -228,7 +252,11 @@ fn webhooks_are_documented_as_signed_and_nested_callbacks_are_not() {
     )
     .unwrap();
     let webhook = &document["webhooks"]["newOrder"]["post"];
-    let names: Vec<&str> = header_parameters(webhook).iter().map(|(n, _)| *n).collect();
+    let names: Vec<&str> = header_parameters(webhook)
+        .iter()
+        .filter(|(_, p)| p["required"] == true)
+        .map(|(n, _)| *n)
+        .collect();
     assert_eq!(
         names,
         ["webhook-id", "webhook-timestamp", "webhook-signature"]
@@ -282,8 +310,8 @@ fn nested_callbacks_may_read_the_signature_headers_of_a_signed_request() {
         .build()
         .expect("the acknowledgement reads a header the callback carries");
     let document = serde_json::to_value(service.document()).unwrap();
-    let placed =
-        &document["paths"]["/orders"]["post"]["callbacks"]["order_placed"]["https://partner.example.com/orders"]["post"];
+    let placed = &document["paths"]["/orders"]["post"]["callbacks"]["order_placed"]
+        ["https://partner.example.com/orders"]["post"];
     assert_eq!(placed["x-standard-webhooks"], json!({"schemes": ["v1"]}));
     assert!(placed["callbacks"]["acknowledged"]
         ["{$request.body#/id}/ack?message={$request.header.webhook-id}"]["post"]

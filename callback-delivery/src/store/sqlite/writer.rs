@@ -238,6 +238,7 @@ async fn run_group(
         inserted,
         exchanged,
         pruned,
+        changed,
     } = results;
     let mut answers = Vec::with_capacity(enqueues.len() + others.len());
     for ((_, _, reply), result) in enqueues.into_iter().zip(inserted) {
@@ -245,6 +246,7 @@ async fn run_group(
     }
     let mut exchanged = exchanged.into_iter();
     let mut pruned = pruned.into_iter();
+    let mut changed = changed.into_iter();
     for command in others {
         match command {
             Command::Exchange { reply, .. } => {
@@ -255,8 +257,8 @@ async fn run_group(
                 let result = pruned.next().expect("one result per prune");
                 answers.push(Answer::Prune(reply, result));
             }
-            Command::Change { id, action, reply } => {
-                let result = change(&mut tx, id, action, now).await;
+            Command::Change { reply, .. } => {
+                let result = changed.next().expect("one result per change");
                 answers.push(Answer::Change(reply, result));
             }
             Command::Enqueue { .. } | Command::Close { .. } => unreachable!("sorted above"),
@@ -287,6 +289,7 @@ struct GroupResults {
     inserted: Vec<Result<Vec<DeliveryId>, StoreError>>,
     exchanged: Vec<Result<Exchange, StoreError>>,
     pruned: Vec<Result<u64, StoreError>>,
+    changed: Vec<Result<Change, StoreError>>,
 }
 
 /// Runs the group in one transaction: the results and the commit's error,
@@ -307,6 +310,7 @@ async fn in_transaction(
     let inserted = insert_batches(&mut tx, &batches, now).await;
     let mut exchanged = Vec::new();
     let mut pruned = Vec::new();
+    let mut changed = Vec::new();
     for command in others {
         match command {
             Command::Exchange {
@@ -330,6 +334,11 @@ async fn in_transaction(
                 let cutoff = now.saturating_sub(millis(*older_than));
                 pruned.push(prune(&mut tx, cutoff, *batch).await);
             }
+            // One update (all or nothing), then a read when it changed
+            // nothing: no savepoint needed.
+            Command::Change { id, action, .. } => {
+                changed.push(change(&mut tx, *id, *action, now).await);
+            }
             Command::Enqueue { .. } | Command::Close { .. } => unreachable!("sorted out"),
         }
     }
@@ -339,6 +348,7 @@ async fn in_transaction(
             inserted,
             exchanged,
             pruned,
+            changed,
         },
         commit,
     )))

@@ -68,6 +68,6 @@ fn main() {
     let put = &document["paths"]["/v1/invoices/{id}"]["put"]["callbacks"];
     let delete = &document["paths"]["/v1/invoices/{id}"]["delete"]["callbacks"];
     assert_eq!(put["invoice_changed"], delete["invoice_changed"], "shared callback");
-    assert!(document["components"]["callbacks"]["invoice_changed"].is_object(), "{document}");
-    assert!(document["components"]["callbacks"]["audit"].is_object(), "{document}");
+    assert!(document["components"]["pathItems"]["invoice_changed"].is_object(), "{document}");
+    assert!(document["components"]["pathItems"]["audit"].is_object(), "{document}");
 }
