@@ -22,7 +22,7 @@ use actix_web::http::header::ContentType;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use callback_runtime::delivery::dispatcher::Outbox;
 use callback_runtime::delivery::store::{
-    BoxFuture, ClaimRequest, Exchange, ListFilter, Outcome, Store, StoreError,
+    BoxFuture, Change, ClaimRequest, Exchange, ListFilter, Outcome, StatusCounts, Store, StoreError,
 };
 use callback_runtime::delivery::{Attempt, Delivery, DeliveryId, NewDelivery};
 use examples::invoices::{Invoice, InvoiceEvent, InvoiceQuery, InvoiceReceived};
@@ -166,6 +166,18 @@ impl Store for DiscardStore {
         _batch: usize,
     ) -> BoxFuture<'_, Result<u64, StoreError>> {
         Box::pin(std::future::ready(Ok(0)))
+    }
+
+    fn retry(&self, _id: DeliveryId) -> BoxFuture<'_, Result<Change, StoreError>> {
+        Box::pin(std::future::ready(Ok(Change::NotFound)))
+    }
+
+    fn cancel(&self, _id: DeliveryId) -> BoxFuture<'_, Result<Change, StoreError>> {
+        Box::pin(std::future::ready(Ok(Change::NotFound)))
+    }
+
+    fn counts(&self) -> BoxFuture<'_, Result<StatusCounts, StoreError>> {
+        Box::pin(std::future::ready(Ok(StatusCounts::default())))
     }
 }
 
