@@ -2,7 +2,7 @@
 //! milliseconds (`2023-11-14T22:13:20.250Z`).
 //!
 //! The store keeps every time in milliseconds since the Unix epoch
-//! ([`unix_millis`](crate::delivery::unix_millis)); [`format`] and
+//! ([`unix_millis`](crate::delivery::unix_millis)); [`format()`] and
 //! [`parse`] convert, and the serde functions of this module (and of
 //! [`option`]) let a field kept in milliseconds be written and read as
 //! RFC 3339 text:
@@ -104,7 +104,7 @@ impl fmt::Display for ParseError {
 impl std::error::Error for ParseError {}
 
 /// Serializes milliseconds since the Unix epoch as RFC 3339 text
-/// ([`format`]), for `#[serde(with = "callback_delivery::rfc3339")]`.
+/// ([`format()`]), for `#[serde(with = "callback_delivery::rfc3339")]`.
 ///
 /// # Errors
 ///

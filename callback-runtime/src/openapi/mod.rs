@@ -19,7 +19,7 @@ use serde_json::Value;
 pub use metadata::{Contact, ExternalDocs, License, Server, Tag};
 pub use security::{ApiKeyLocation, OAuthFlow, OAuthFlows, SecurityRequirement, SecurityScheme};
 pub use signatures::{
-    SignatureScheme, StandardWebhooks, STANDARD_WEBHOOKS, STANDARD_WEBHOOKS_HEADERS,
+    SignatureScheme, StandardWebhooks, STANDARD_WEBHOOKS, STANDARD_WEBHOOKS_HEADERS, TRACEPARENT,
 };
 pub use version::{OpenApiVersion, UnknownVersion};
 
