@@ -148,6 +148,22 @@ async fn tables(conn: &mut PgConnection, schema: &str) -> Vec<String> {
     .collect()
 }
 
+/// `n` stores connecting at once to `schema`, each migrating it (under the
+/// migrator's lock) as instances starting together would.
+async fn connect_at_once(schema: &TestSchema, n: usize) -> Vec<PostgresStore> {
+    let starting: Vec<_> = (0..n)
+        .map(|_| {
+            let options = schema.options();
+            tokio::spawn(async move { PostgresStore::connect_with(options, 2).await })
+        })
+        .collect();
+    let mut stores = Vec::new();
+    for store in starting {
+        stores.push(store.await.expect("task").expect("connect"));
+    }
+    stores
+}
+
 /// Migrations build the tables in an empty schema once, even when three
 /// instances start at once; connecting again changes nothing; a schema
 /// from a newer version is refused.
@@ -159,16 +175,7 @@ async fn postgres_migrations_from_empty_concurrent_and_idempotent() {
     let mut conn = schema.connection().await;
     assert!(tables(&mut conn, &schema.name).await.is_empty());
 
-    let starting: Vec<_> = (0..3)
-        .map(|_| {
-            let options = schema.options();
-            tokio::spawn(async move { PostgresStore::connect_with(options, 2).await })
-        })
-        .collect();
-    let mut stores = Vec::new();
-    for store in starting {
-        stores.push(store.await.expect("task").expect("connect"));
-    }
+    let stores = connect_at_once(&schema, 3).await;
     assert_eq!(
         tables(&mut conn, &schema.name).await,
         [
@@ -283,16 +290,7 @@ async fn postgres_upgrades_a_pre_release_schema_in_place() {
         .execute(&mut conn)
         .await
         .expect("the pre-release schema");
-    let starting: Vec<_> = (0..2)
-        .map(|_| {
-            let options = schema.options();
-            tokio::spawn(async move { PostgresStore::connect_with(options, 2).await })
-        })
-        .collect();
-    let mut stores = Vec::new();
-    for store in starting {
-        stores.push(store.await.expect("task").expect("connect"));
-    }
+    let stores = connect_at_once(&schema, 2).await;
     assert_eq!(
         tables(&mut conn, &schema.name).await,
         [

@@ -50,25 +50,34 @@ async fn count(store: &SqliteStore, status: Status) -> usize {
     store.list(&filter).await.expect("list").len()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sqlite_a_bad_batch_fails_alone() {
+/// Opens a store on `file`, then adds `trigger` to its schema through a
+/// connection of its own (the store's writer would run it inside a group).
+async fn open_with_trigger(file: &TempFile, trigger: &str) -> SqliteStore {
     use sqlx::{ConnectOptions, Connection};
 
-    let file = TempFile::new("bad-batch");
     let store = SqliteStore::open(&file.path).await.expect("open");
     let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
         .filename(&file.path)
         .connect()
         .await
         .expect("connect");
-    sqlx::query(
+    sqlx::query(trigger)
+        .execute(&mut conn)
+        .await
+        .expect("the trigger");
+    conn.close().await.expect("close");
+    store
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_a_bad_batch_fails_alone() {
+    let file = TempFile::new("bad-batch");
+    let store = open_with_trigger(
+        &file,
         "CREATE TRIGGER refuse_bad BEFORE INSERT ON callback_deliveries
          WHEN NEW.callback = 'bad' BEGIN SELECT RAISE(ABORT, 'a bad row'); END",
     )
-    .execute(&mut conn)
-    .await
-    .expect("the trigger");
-    conn.close().await.expect("close");
+    .await;
     a_bad_batch_fails_alone(Arc::new(store.clone())).await;
     store.close().await;
 }
@@ -79,23 +88,13 @@ async fn sqlite_a_bad_batch_fails_alone() {
 /// next exchange records it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sqlite_a_failing_exchange_fails_alone() {
-    use sqlx::{ConnectOptions, Connection};
-
     let file = TempFile::new("bad-exchange");
-    let store = SqliteStore::open(&file.path).await.expect("open");
-    let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(&file.path)
-        .connect()
-        .await
-        .expect("connect");
-    sqlx::query(
+    let store = open_with_trigger(
+        &file,
         "CREATE TRIGGER refuse_boom BEFORE UPDATE ON callback_deliveries
          WHEN NEW.last_error = 'boom' BEGIN SELECT RAISE(ABORT, 'a refused record'); END",
     )
-    .execute(&mut conn)
-    .await
-    .expect("the trigger");
-    conn.close().await.expect("close");
+    .await;
 
     store.enqueue(&news(1)).await.expect("enqueue");
     let claimed = claim(&store, "a", 1, MINUTE).await.expect("claim");
